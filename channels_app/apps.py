@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class ChannelsAppConfig(AppConfig):
+    name = "channels_app"
+    verbose_name = "Channels"
+
+    def ready(self) -> None:
+        from conversations.models import Channel
+        from conversations.outbound import register_sender
+
+        from .sms.adapters import sms_sender_from_settings
+
+        register_sender(Channel.SMS, sms_sender_from_settings())

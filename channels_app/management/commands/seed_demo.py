@@ -1,0 +1,164 @@
+"""Demo data so a new user sees a living system. Idempotent: running it again changes nothing."""
+
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from channels_app.models import EntryPoint
+from contacts.models import Contact, Identity
+from conversations.models import (
+    AgentProfile,
+    AgentState,
+    Channel,
+    Conversation,
+    Disposition,
+    Interaction,
+    Message,
+    MessageStatus,
+    Service,
+)
+
+SERVICES = {
+    "Support": {
+        "channels": ["voice", "chat", "sms", "email"],
+        "disposition_required": True,
+        "dispositions": ["Resolved", "Escalated", "Callback scheduled", "No answer"],
+    },
+    "Sales": {
+        "channels": ["voice", "chat", "sms", "email"],
+        "disposition_required": False,
+        "dispositions": ["Sold", "Quote sent", "Not interested"],
+    },
+}
+ENTRY_POINTS = [
+    ("Support SMS", Channel.SMS, "+15005550006", "Support"),
+    ("Sales SMS", Channel.SMS, "+15005550007", "Sales"),
+    ("Support line", Channel.VOICE, "+15005550008", "Support"),
+    ("Support email", Channel.EMAIL, "support@example.com", "Support"),
+    ("Website chat", Channel.CHAT, "website", "Support"),
+]
+AGENTS = [("agent1", "Alex Agent", ["Support", "Sales"]), ("agent2", "Blair Agent", ["Support"])]
+CONTACTS = [
+    ("Maria", "García", "Acme Corp", "+14155550100", "maria@example.com"),
+    ("John", "Smith", "Globex", "+14155550101", "john.smith@example.com"),
+    ("Aiko", "Tanaka", "", "+14155550102", ""),
+]
+
+
+class Command(BaseCommand):
+    help = "Load demo users, services, entry points and contacts with past conversations."
+
+    @transaction.atomic
+    def handle(self, *args: object, **options: object) -> None:
+        services = self._services()
+        self._entry_points(services)
+        users = self._users(services)
+        self._contacts(services, users)
+        self.stdout.write(
+            self.style.SUCCESS("Demo data ready: admin/admin, agent1/agent1, agent2/agent2")
+        )
+
+    def _services(self) -> dict[str, Service]:
+        services = {}
+        for name, spec in SERVICES.items():
+            service, _ = Service.objects.get_or_create(
+                name=name,
+                defaults={
+                    "channels": spec["channels"],
+                    "disposition_required": spec["disposition_required"],
+                },
+            )
+            for position, label in enumerate(spec["dispositions"]):
+                Disposition.objects.get_or_create(
+                    service=service, name=label, defaults={"position": position}
+                )
+            services[name] = service
+        return services
+
+    def _entry_points(self, services: dict[str, Service]) -> None:
+        for name, channel, address, service_name in ENTRY_POINTS:
+            EntryPoint.objects.get_or_create(
+                channel=channel,
+                address=address,
+                defaults={"name": name, "service": services[service_name]},
+            )
+
+    def _users(self, services: dict[str, Service]) -> dict[str, object]:
+        user_model = get_user_model()
+        users = {}
+        admin, created = user_model.objects.get_or_create(
+            username="admin", defaults={"is_staff": True, "is_superuser": True}
+        )
+        if created:
+            admin.set_password("admin")
+            admin.save()
+        profile, _ = AgentProfile.objects.get_or_create(
+            user=admin, defaults={"display_name": "Sam Supervisor"}
+        )
+        profile.services.add(*services.values())
+        users["admin"] = admin
+        for username, display_name, service_names in AGENTS:
+            user, created = user_model.objects.get_or_create(username=username)
+            if created:
+                user.set_password(username)
+                user.save()
+            profile, _ = AgentProfile.objects.get_or_create(
+                user=user, defaults={"display_name": display_name, "state": AgentState.NOT_READY}
+            )
+            profile.services.add(*(services[name] for name in service_names))
+            users[username] = user
+        return users
+
+    def _contacts(self, services: dict[str, Service], users: dict[str, object]) -> None:
+        now = timezone.now()
+        for index, (first, last, company, phone, email) in enumerate(CONTACTS):
+            if Identity.objects.filter(kind=Identity.Kind.PHONE, value=phone).exists():
+                continue
+            contact = Contact.objects.create(first_name=first, last_name=last, company=company)
+            Identity.objects.create(contact=contact, kind=Identity.Kind.PHONE, value=phone)
+            if email:
+                Identity.objects.create(contact=contact, kind=Identity.Kind.EMAIL, value=email)
+            service = services["Support"]
+            opened = now - timedelta(days=3 + index)
+            conversation = Conversation.objects.create(
+                contact=contact,
+                service=service,
+                agent=users["agent1"],
+                status=Conversation.Status.CLOSED,
+                opened_at=opened,
+                closed_at=opened + timedelta(minutes=9),
+                last_message_at=opened + timedelta(minutes=8),
+                disposition=service.dispositions.first(),
+                wrap_up_notes="Explained the billing cycle.",
+            )
+            interaction = Interaction.objects.create(
+                conversation=conversation,
+                channel=Channel.SMS,
+                direction=Interaction.Direction.INBOUND,
+                state=Interaction.State.ENDED,
+                customer_address=phone,
+                service_address="+15005550006",
+                agent=users["agent1"],
+                started_at=opened,
+                ended_at=opened + timedelta(minutes=9),
+            )
+            for minute, direction, body in [
+                (0, Message.Direction.INBOUND, "Hi, why was I charged twice this month?"),
+                (3, Message.Direction.OUTBOUND, f"Hello {first}, let me check that for you."),
+                (8, Message.Direction.OUTBOUND, "The second charge was a pre-authorization."),
+            ]:
+                Message.objects.create(
+                    conversation=conversation,
+                    interaction=interaction,
+                    channel=Channel.SMS,
+                    direction=direction,
+                    body=body,
+                    sender=users["agent1"] if direction == Message.Direction.OUTBOUND else None,
+                    status=MessageStatus.RECEIVED
+                    if direction == Message.Direction.INBOUND
+                    else MessageStatus.DELIVERED,
+                    created_at=opened + timedelta(minutes=minute),
+                )

@@ -1,0 +1,36 @@
+"""ASGI entry point: Django for HTTP, Channels for /ws/ (origin-checked, session-authenticated)."""
+
+import logging
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "contactcenter.settings")
+django_asgi_app = get_asgi_application()
+
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.urls import path  # noqa: E402
+
+from conversations.consumers import AgentConsumer  # noqa: E402
+
+logging.getLogger("contactcenter").info(
+    "contact center running in %s mode (database: %s, channel layer: %s, tasks: %s)",
+    settings.RUN_MODE,
+    settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1],
+    "redis" if settings.REDIS_URL else "in-memory",
+    "in-process" if settings.CELERY_TASK_ALWAYS_EAGER else "celery worker",
+)
+
+websocket_urlpatterns = [path("ws/agent/", AgentConsumer.as_asgi())]
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": AllowedHostsOriginValidator(
+            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+        ),
+    }
+)

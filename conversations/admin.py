@@ -1,0 +1,74 @@
+from django.contrib import admin
+
+from .models import AgentProfile, Conversation, Disposition, Interaction, Message, Service
+
+
+class DispositionInline(admin.TabularInline):
+    model = Disposition
+    extra = 0
+
+
+@admin.register(Service)
+class ServiceAdmin(admin.ModelAdmin):
+    list_display = ["name", "after_call_work", "disposition_required", "service_level_seconds"]
+    search_fields = ["name"]
+    inlines = [DispositionInline]
+
+
+@admin.register(Disposition)
+class DispositionAdmin(admin.ModelAdmin):
+    list_display = ["name", "service", "is_final", "active"]
+    list_filter = ["service", "is_final", "active"]
+    list_select_related = ["service"]
+
+
+@admin.register(AgentProfile)
+class AgentProfileAdmin(admin.ModelAdmin):
+    list_display = ["user", "display_name", "state", "not_ready_reason", "state_changed_at"]
+    list_filter = ["state", "services"]
+    list_select_related = ["user"]
+    filter_horizontal = ["services"]
+
+
+class InteractionInline(admin.TabularInline):
+    model = Interaction
+    extra = 0
+    fields = [
+        "channel",
+        "direction",
+        "state",
+        "customer_address",
+        "agent",
+        "started_at",
+        "ended_at",
+    ]
+    readonly_fields = fields
+    can_delete = False
+
+
+@admin.register(Conversation)
+class ConversationAdmin(admin.ModelAdmin):
+    list_display = ["number", "contact", "service", "agent", "status", "opened_at", "closed_at"]
+    list_filter = ["status", "service"]
+    list_select_related = ["contact", "service", "agent"]
+    search_fields = ["contact__first_name", "contact__last_name", "contact__identities__value"]
+    raw_id_fields = ["contact", "agent", "disposition"]
+    filter_horizontal = ["duplicate_candidates"]
+    inlines = [InteractionInline]
+
+
+@admin.register(Interaction)
+class InteractionAdmin(admin.ModelAdmin):
+    list_display = ["id", "conversation", "channel", "direction", "state", "agent", "started_at"]
+    list_filter = ["channel", "state"]
+    list_select_related = ["conversation", "agent"]
+    raw_id_fields = ["conversation", "agent"]
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin):
+    list_display = ["id", "conversation", "channel", "direction", "status", "created_at"]
+    list_filter = ["channel", "direction", "status"]
+    list_select_related = ["conversation"]
+    search_fields = ["provider_id", "body"]
+    raw_id_fields = ["conversation", "interaction", "sender"]

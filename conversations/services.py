@@ -1,0 +1,466 @@
+"""Writers for conversations, interactions, messages and agent state.
+
+Every function here runs in one transaction, locks what it changes, appends events through
+``contactcenter.realtime.publish`` and enqueues tasks only on commit.
+"""
+
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from contactcenter import realtime
+from contactcenter.exceptions import InvalidState, NotFound, ValidationError
+from contacts.services import contact_recognize
+
+from .models import (
+    STATUS_RANK,
+    AgentProfile,
+    AgentState,
+    Channel,
+    Conversation,
+    Interaction,
+    Message,
+    MessageStatus,
+    Service,
+)
+from .selectors import conversation_audiences, is_supervisor
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY_LENGTH = {Channel.SMS: 1600, Channel.CHAT: 5000, Channel.EMAIL: 100_000}
+
+
+# --- Inbound --------------------------------------------------------------------------------
+
+
+@dataclass
+class InboundRecord:
+    """A channel-agnostic inbound unit, as a channel adapter parsed it."""
+
+    channel: str
+    service: Service
+    identities: list[tuple[str, str]]
+    provider_id: str
+    body: str = ""
+    customer_address: str = ""
+    service_address: str = ""
+    attachments: list[dict] = field(default_factory=list)
+    first_name: str = ""
+    last_name: str = ""
+
+
+@dataclass
+class InboundResult:
+    message: Message
+    duplicate: bool
+
+
+def continuation_window(channel: str) -> timedelta:
+    return timedelta(seconds=settings.CONTINUATION_WINDOW_SECONDS.get(channel, 0))
+
+
+def inbound_receive(*, record: InboundRecord) -> InboundResult:
+    """Store one inbound message, idempotent on (channel, provider id).
+
+    Recognizes the contact, attaches to the contact's open conversation or one closed within the
+    channel's continuation window, else opens a new one; then assigns it if nobody has it.
+    """
+    existing = _message_by_provider_id(record.channel, record.provider_id)
+    if existing:
+        return InboundResult(message=existing, duplicate=True)
+    try:
+        with transaction.atomic():
+            message = _inbound_store(record)
+    except IntegrityError:
+        existing = _message_by_provider_id(record.channel, record.provider_id)
+        if existing is None:
+            raise
+        return InboundResult(message=existing, duplicate=True)
+    return InboundResult(message=message, duplicate=False)
+
+
+def _message_by_provider_id(channel: str, provider_id: str) -> Message | None:
+    if not provider_id:
+        return None
+    return Message.objects.filter(channel=channel, provider_id=provider_id).first()
+
+
+def _inbound_store(record: InboundRecord) -> Message:
+    now = timezone.now()
+    recognition = contact_recognize(
+        identities=record.identities, first_name=record.first_name, last_name=record.last_name
+    )
+    contact = recognition.contact
+    conversation = _continuing_conversation(contact_id=contact.pk, channel=record.channel, now=now)
+    created = conversation is None
+    if created:
+        conversation = Conversation.objects.create(
+            contact=contact, service=record.service, opened_at=now
+        )
+    elif conversation.status == Conversation.Status.CLOSED:
+        conversation.status = Conversation.Status.OPEN
+        conversation.closed_at = None
+    if recognition.possible_duplicate:
+        conversation.duplicate_candidates.add(*recognition.candidates[1:])
+    conversation.last_message_at = now
+    conversation.save()
+
+    interaction = (
+        conversation.interactions.select_for_update()
+        .filter(channel=record.channel)
+        .exclude(state=Interaction.State.ENDED)
+        .first()
+    )
+    if interaction is None:
+        interaction = Interaction.objects.create(
+            conversation=conversation,
+            channel=record.channel,
+            direction=Interaction.Direction.INBOUND,
+            state=Interaction.State.ACTIVE if conversation.agent_id else Interaction.State.QUEUED,
+            customer_address=record.customer_address,
+            service_address=record.service_address,
+            agent_id=conversation.agent_id,
+            started_at=now,
+        )
+    message = Message.objects.create(
+        conversation=conversation,
+        interaction=interaction,
+        channel=record.channel,
+        direction=Message.Direction.INBOUND,
+        body=record.body,
+        attachments=record.attachments,
+        status=MessageStatus.RECEIVED,
+        provider_id=record.provider_id,
+        created_at=now,
+        status_changed_at=now,
+    )
+    if conversation.agent_id is None:
+        conversation_assign_simple(conversation=conversation)
+    audiences = conversation_audiences(conversation)
+    if created:
+        realtime.publish(
+            audiences=audiences,
+            type="conversation.created",
+            payload=_conversation_payload(conversation),
+        )
+    realtime.publish(audiences=audiences, type="message.created", payload=_message_payload(message))
+    return message
+
+
+def _continuing_conversation(*, contact_id: int, channel: str, now) -> Conversation | None:
+    window_start = now - continuation_window(channel)
+    return (
+        Conversation.objects.select_for_update()
+        .filter(contact_id=contact_id)
+        .filter(~Q(status=Conversation.Status.CLOSED) | Q(closed_at__gte=window_start))
+        .order_by("-opened_at")
+        .first()
+    )
+
+
+# --- Assignment (first cut; the routing engine replaces it) ---------------------------------
+
+
+def conversation_assign_simple(*, conversation: Conversation) -> AbstractBaseUser | None:
+    """Give the conversation to the Ready agent of its service with the fewest open conversations.
+
+    With nobody Ready it stays unassigned, visible to supervisors.
+    """
+    candidate = (
+        AgentProfile.objects.select_for_update(of=("self",))
+        .filter(state=AgentState.READY, services=conversation.service_id)
+        .annotate(
+            open_count=Count(
+                "user__conversations",
+                filter=~Q(user__conversations__status=Conversation.Status.CLOSED),
+            )
+        )
+        .order_by("open_count", "state_changed_at", "id")
+        .select_related("user")
+        .first()
+    )
+    if candidate is None:
+        return None
+    conversation.agent = candidate.user
+    conversation.save(update_fields=["agent"])
+    conversation.interactions.filter(agent__isnull=True).update(
+        agent=candidate.user, state=Interaction.State.ACTIVE
+    )
+    realtime.publish(
+        audiences=conversation_audiences(conversation),
+        type="conversation.assigned",
+        payload=_conversation_payload(conversation),
+    )
+    return candidate.user
+
+
+# --- Outbound -------------------------------------------------------------------------------
+
+
+def message_send(
+    *,
+    conversation: Conversation,
+    user: AbstractBaseUser,
+    body: str,
+    channel: str | None = None,
+    client_token: str = "",
+) -> Message:
+    """Queue an agent's reply. The Message row is the outbox; delivery runs after commit.
+
+    A repeated ``client_token`` from the same user (double click, retried request) returns the
+    first message instead of sending twice.
+    """
+    from .tasks import deliver_message
+
+    body = (body or "").strip()
+    if not body:
+        raise ValidationError("The message is empty.", field="body")
+    if client_token:
+        previous = Message.objects.filter(sender=user, client_token=client_token).first()
+        if previous:
+            return previous
+    with transaction.atomic():
+        conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        _ensure_can_act(conversation=conversation, user=user)
+        interaction = _interaction_for_reply(conversation=conversation, channel=channel)
+        limit = MAX_BODY_LENGTH.get(interaction.channel, 5000)
+        if len(body) > limit:
+            raise ValidationError(
+                f"The message is {len(body)} characters long; the limit is {limit}.", field="body"
+            )
+        if interaction.channel == Channel.SMS and conversation.contact.do_not_text:
+            raise ValidationError(
+                "This contact has opted out of SMS (STOP); nothing was sent.", field="channel"
+            )
+        now = timezone.now()
+        try:
+            with transaction.atomic():
+                message = Message.objects.create(
+                    conversation=conversation,
+                    interaction=interaction,
+                    channel=interaction.channel,
+                    direction=Message.Direction.OUTBOUND,
+                    body=body,
+                    sender=user,
+                    status=MessageStatus.QUEUED,
+                    client_token=client_token,
+                    created_at=now,
+                    status_changed_at=now,
+                )
+        except IntegrityError:
+            return Message.objects.get(sender=user, client_token=client_token)
+        conversation.last_message_at = now
+        conversation.save(update_fields=["last_message_at"])
+        realtime.publish(
+            audiences=conversation_audiences(conversation),
+            type="message.created",
+            payload=_message_payload(message),
+        )
+        transaction.on_commit(lambda: deliver_message.delay(message.pk))
+    return message
+
+
+def _ensure_can_act(*, conversation: Conversation, user: AbstractBaseUser) -> None:
+    if conversation.agent_id != user.pk and not is_supervisor(user):
+        raise NotFound("Conversation not found.")
+    if conversation.status == Conversation.Status.CLOSED:
+        raise InvalidState("The conversation is closed.")
+
+
+def _interaction_for_reply(*, conversation: Conversation, channel: str | None) -> Interaction:
+    interactions = conversation.interactions.exclude(state=Interaction.State.ENDED)
+    if channel:
+        if channel not in Channel.values:
+            raise ValidationError(f"Unknown channel '{channel}'.", field="channel")
+        interactions = interactions.filter(channel=channel)
+    interaction = interactions.order_by("-started_at", "-id").first()
+    if interaction is None:
+        raise InvalidState("There is no open interaction to reply on.", field="channel")
+    return interaction
+
+
+def message_deliver(*, message_id: int) -> Message | None:
+    """Claim a queued message and hand it to its channel's adapter (called by the deliver task).
+
+    The claim is a conditional update (queued -> sending), so a redelivered or duplicated task
+    finds nothing to do. Raises SendError when the failure is transient so the task retries.
+    """
+    from .outbound import SendError, get_sender
+
+    now = timezone.now()
+    claimed = Message.objects.filter(
+        pk=message_id, status=MessageStatus.QUEUED, direction=Message.Direction.OUTBOUND
+    ).update(status=MessageStatus.SENDING, status_changed_at=now)
+    if not claimed:
+        return None
+    message = Message.objects.select_related("interaction", "conversation").get(pk=message_id)
+    try:
+        result = get_sender(message.channel).send(message)
+    except SendError as exc:
+        with transaction.atomic():
+            message = Message.objects.select_for_update().get(pk=message_id)
+            message.attempts += 1
+            permanent = not exc.transient or message.attempts >= settings.OUTBOUND_MAX_RETRIES
+            message.status = MessageStatus.FAILED if permanent else MessageStatus.QUEUED
+            message.error_code = exc.code[:40]
+            message.error_message = exc.message[:500]
+            message.status_changed_at = timezone.now()
+            message.save()
+            if permanent:
+                _publish_status(message)
+        if not permanent:
+            raise
+        logger.warning("message %s failed permanently: %s", message_id, exc.message)
+        return message
+    return message_status_update(
+        message_id=message_id, status=result.status, provider_id=result.provider_id
+    )
+
+
+def message_status_update(
+    *,
+    message_id: int,
+    status: str,
+    provider_id: str = "",
+    error_code: str = "",
+    error_message: str = "",
+) -> Message | None:
+    """Move a message's delivery status forward only; a late ``sent`` never undoes ``delivered``."""
+    if status not in MessageStatus.values:
+        raise ValidationError(f"Unknown message status '{status}'.", field="status")
+    with transaction.atomic():
+        message = Message.objects.select_for_update().filter(pk=message_id).first()
+        if message is None:
+            return None
+        changed = False
+        if provider_id and not message.provider_id:
+            message.provider_id = provider_id
+            changed = True
+        if STATUS_RANK[status] > STATUS_RANK[message.status]:
+            message.status = status
+            message.status_changed_at = timezone.now()
+            if error_code or error_message:
+                message.error_code = error_code[:40]
+                message.error_message = error_message[:500]
+            changed = True
+            _publish_status(message)
+        if changed:
+            message.save()
+    return message
+
+
+def _publish_status(message: Message) -> None:
+    realtime.publish(
+        audiences=conversation_audiences(message.conversation),
+        type="message.status_changed",
+        payload={
+            "conversation_id": message.conversation_id,
+            "message_id": message.pk,
+            "status": message.status,
+            "error_code": message.error_code,
+            "error_message": message.error_message,
+        },
+    )
+
+
+def outbound_requeue_stuck(*, older_than_seconds: int) -> list[int]:
+    """Ids of outbound messages stuck in queued/sending; sending ones go back to queued."""
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    stuck = Message.objects.filter(
+        direction=Message.Direction.OUTBOUND,
+        status__in=[MessageStatus.QUEUED, MessageStatus.SENDING],
+        status_changed_at__lt=cutoff,
+    )
+    ids = list(stuck.values_list("id", flat=True)[:500])
+    Message.objects.filter(id__in=ids, status=MessageStatus.SENDING).update(
+        status=MessageStatus.QUEUED, status_changed_at=timezone.now()
+    )
+    return ids
+
+
+# --- Agent state ----------------------------------------------------------------------------
+
+
+def agent_state_set(*, user: AbstractBaseUser, state: str, reason: str = "") -> AgentProfile:
+    if state not in (AgentState.READY, AgentState.NOT_READY):
+        raise ValidationError("Agents can choose Ready or Not Ready.", field="state")
+    with transaction.atomic():
+        profile, _ = AgentProfile.objects.select_for_update().get_or_create(user=user)
+        if profile.state != state or profile.not_ready_reason != reason:
+            profile.state = state
+            profile.not_ready_reason = reason if state == AgentState.NOT_READY else ""
+            profile.state_changed_at = timezone.now()
+            profile.save()
+            realtime.publish(
+                audiences=[realtime.agent_audience(user.pk), realtime.SUPERVISORS],
+                type="agent.state_changed",
+                payload={
+                    "agent_id": user.pk,
+                    "state": profile.state,
+                    "reason": profile.not_ready_reason,
+                    "since": profile.state_changed_at.isoformat(),
+                },
+            )
+        if state == AgentState.READY:
+            _assign_waiting(profile=profile)
+    return profile
+
+
+def _assign_waiting(*, profile: AgentProfile) -> None:
+    waiting = (
+        Conversation.objects.select_for_update()
+        .filter(agent__isnull=True, service__in=profile.services.all())
+        .exclude(status=Conversation.Status.CLOSED)
+        .order_by("opened_at")
+    )
+    for conversation in waiting[:50]:
+        conversation_assign_simple(conversation=conversation)
+
+
+def conversation_close(*, conversation: Conversation, user: AbstractBaseUser) -> Conversation:
+    with transaction.atomic():
+        conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        _ensure_can_act(conversation=conversation, user=user)
+        now = timezone.now()
+        conversation.interactions.exclude(state=Interaction.State.ENDED).update(
+            state=Interaction.State.ENDED, ended_at=now
+        )
+        conversation.status = Conversation.Status.CLOSED
+        conversation.closed_at = now
+        conversation.save(update_fields=["status", "closed_at"])
+        realtime.publish(
+            audiences=conversation_audiences(conversation),
+            type="conversation.closed",
+            payload=_conversation_payload(conversation),
+        )
+    return conversation
+
+
+# --- Event payloads -------------------------------------------------------------------------
+
+
+def _conversation_payload(conversation: Conversation) -> dict:
+    return {
+        "conversation_id": conversation.pk,
+        "number": conversation.number,
+        "status": conversation.status,
+        "agent_id": conversation.agent_id,
+        "service_id": conversation.service_id,
+    }
+
+
+def _message_payload(message: Message) -> dict:
+    return {
+        "conversation_id": message.conversation_id,
+        "message_id": message.pk,
+        "interaction_id": message.interaction_id,
+        "channel": message.channel,
+        "direction": message.direction,
+        "status": message.status,
+    }

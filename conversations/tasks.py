@@ -1,0 +1,41 @@
+"""Celery tasks: thin adapters over services, ids only as arguments."""
+
+import logging
+import random
+
+from celery import shared_task
+from django.conf import settings
+
+from . import services
+from .outbound import SendError
+
+logger = logging.getLogger(__name__)
+
+RETRY_BASE_SECONDS = 2
+RETRY_CAP_SECONDS = 300
+
+
+def retry_countdown(retries: int) -> float:
+    """Exponential backoff with full jitter, capped well below the broker visibility timeout."""
+    return random.uniform(0, min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * (2**retries)))
+
+
+@shared_task(bind=True, ignore_result=True, max_retries=None, acks_late=True)
+def deliver_message(self, message_id: int) -> None:
+    try:
+        services.message_deliver(message_id=message_id)
+    except SendError as exc:
+        if settings.CELERY_TASK_ALWAYS_EAGER:
+            # In-process mode has no broker to hold a delayed retry; the sweeper picks it up.
+            logger.warning("message %s: transient send error, left queued: %s", message_id, exc)
+            return
+        raise self.retry(countdown=retry_countdown(self.request.retries), exc=exc) from exc
+
+
+@shared_task(ignore_result=True)
+def sweep_outbound() -> int:
+    """Re-enqueue outbound messages stuck in queued/sending (a crash between commit and send)."""
+    ids = services.outbound_requeue_stuck(older_than_seconds=settings.OUTBOUND_STUCK_SECONDS)
+    for message_id in ids:
+        deliver_message.delay(message_id)
+    return len(ids)

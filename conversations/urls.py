@@ -1,0 +1,21 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.desktop, name="desktop"),
+    path("agent/state/", views.agent_state, name="agent-state"),
+    path(
+        "conversations/fragment/list/",
+        views.conversation_list_fragment,
+        name="conversation-list-fragment",
+    ),
+    path("conversations/<int:pk>/", views.conversation_detail, name="conversation-detail"),
+    path(
+        "conversations/<int:pk>/messages/",
+        views.conversation_messages_fragment,
+        name="conversation-messages",
+    ),
+    path("conversations/<int:pk>/reply/", views.conversation_reply, name="conversation-reply"),
+    path("conversations/<int:pk>/close/", views.conversation_close, name="conversation-close"),
+]

@@ -1,0 +1,181 @@
+// Agent desktop: keeps the Active Conversations list and the open timeline live.
+// Server-rendered fragments are fetched on events, so a live page shows what a fresh render shows;
+// customer text only ever arrives as server-escaped HTML or through textContent.
+import { AgentSocket } from "./realtime.js";
+
+const body = document.body;
+const conversationId = Number(body.dataset.conversationId || 0);
+const list = document.getElementById("conversation-list");
+const timeline = document.getElementById("timeline");
+const banner = document.getElementById("connection-banner");
+const composer = document.getElementById("composer");
+
+function csrfToken() {
+  const input = document.querySelector("input[name=csrfmiddlewaretoken]");
+  return input ? input.value : "";
+}
+
+async function fetchFragment(url) {
+  const response = await fetch(url, { headers: { "X-Requested-With": "fetch" }, credentials: "same-origin" });
+  if (!response.ok) throw new Error(`${response.status} ${url}`);
+  const template = document.createElement("template");
+  template.innerHTML = await response.text();
+  return template.content;
+}
+
+let listRefresh = null;
+function refreshList() {
+  if (listRefresh) return listRefresh;
+  listRefresh = (async () => {
+    try {
+      const fragment = await fetchFragment(list.dataset.fragmentUrl);
+      list.replaceChildren(fragment);
+      markSelected();
+    } finally {
+      listRefresh = null;
+    }
+  })();
+  return listRefresh;
+}
+
+function markSelected() {
+  list.querySelectorAll("[data-conversation-id]").forEach((item) => {
+    item.classList.toggle("selected", Number(item.dataset.conversationId) === conversationId);
+  });
+}
+
+let timelineChain = Promise.resolve();
+function appendNewMessages() {
+  // Serialized so two events never append the same rows twice.
+  timelineChain = timelineChain.then(async () => {
+    const rows = timeline.querySelectorAll("[data-message-id]");
+    const lastId = rows.length ? Number(rows[rows.length - 1].dataset.messageId) : 0;
+    const fragment = await fetchFragment(`${timeline.dataset.fragmentUrl}?after=${lastId}`);
+    fragment.querySelectorAll("[data-message-id]").forEach((row) => {
+      if (!timeline.querySelector(`[data-message-id="${row.dataset.messageId}"]`)) timeline.appendChild(row);
+    });
+    timeline.scrollTop = timeline.scrollHeight;
+  }).catch((error) => console.error(error));
+  return timelineChain;
+}
+
+function updateStatus(payload) {
+  const row = timeline && timeline.querySelector(`[data-message-id="${payload.message_id}"]`);
+  if (!row) return appendNewMessages();
+  const status = row.querySelector(".status");
+  if (status) {
+    status.dataset.status = payload.status;
+    status.textContent = payload.status_label || payload.status;
+  }
+  if (payload.error_code || payload.error_message) {
+    let error = row.querySelector(".error");
+    if (!error) {
+      error = document.createElement("div");
+      error.className = "error";
+      row.appendChild(error);
+    }
+    error.textContent = `${payload.error_code} ${payload.error_message}`.trim();
+  }
+  return null;
+}
+
+function applyEvent(event) {
+  const payload = event.payload || {};
+  const mine = payload.conversation_id && payload.conversation_id === conversationId;
+  if (event.type.startsWith("conversation.") || event.type === "message.created") refreshList();
+  if (!timeline || !mine) {
+    if (event.type === "agent.state_changed") applyState(payload);
+    return;
+  }
+  if (event.type === "message.created") appendNewMessages();
+  else if (event.type === "message.status_changed") updateStatus(payload);
+  else if (event.type === "conversation.closed") window.location.reload();
+}
+
+function applyState(payload) {
+  if (Number(payload.agent_id) !== Number(body.dataset.userId)) return;
+  const select = document.getElementById("agent-state");
+  if (select) {
+    select.value = payload.state;
+    select.dataset.state = payload.state;
+  }
+}
+
+const socket = new AgentSocket({
+  lastEventId: Number(body.dataset.lastEventId || 0),
+  onEvent: applyEvent,
+  onStatus: (status) => {
+    banner.hidden = status !== "reconnecting";
+    body.dataset.connection = status;
+    if (status === "live") {
+      refreshList();
+      if (timeline) appendNewMessages();
+    }
+  },
+});
+socket.connect();
+
+if (composer) {
+  const textarea = composer.querySelector("textarea");
+  const errorBox = document.getElementById("composer-error");
+  const token = composer.querySelector("input[name=client_token]");
+  token.value = crypto.randomUUID();
+  textarea.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey) {
+      event.preventDefault();
+      composer.requestSubmit();
+    }
+  });
+  composer.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    errorBox.textContent = "";
+    const button = composer.querySelector("button[type=submit]");
+    button.disabled = true;
+    try {
+      const response = await fetch(composer.action, {
+        method: "POST",
+        body: new FormData(composer),
+        headers: { "X-CSRFToken": csrfToken() },
+        credentials: "same-origin",
+      });
+      if (response.ok) {
+        textarea.value = "";
+        token.value = crypto.randomUUID();
+        appendNewMessages();
+      } else {
+        const data = await response.json().catch(() => ({}));
+        errorBox.textContent = data.detail || `Error ${response.status}`;
+      }
+    } catch (error) {
+      errorBox.textContent = String(error);
+    } finally {
+      button.disabled = false;
+    }
+  });
+}
+
+const stateSelect = document.getElementById("agent-state");
+if (stateSelect) {
+  stateSelect.addEventListener("change", async () => {
+    const form = document.getElementById("agent-state-form");
+    await fetch(form.action, {
+      method: "POST",
+      body: new FormData(form),
+      headers: { "X-CSRFToken": csrfToken() },
+      credentials: "same-origin",
+    });
+  });
+}
+
+document.querySelectorAll("form.js-close").forEach((form) => {
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const response = await fetch(form.action, {
+      method: "POST",
+      body: new FormData(form),
+      headers: { "X-CSRFToken": csrfToken() },
+      credentials: "same-origin",
+    });
+    if (response.ok) window.location.assign("/");
+  });
+});
