@@ -8,6 +8,7 @@ Two modes:
 """
 
 import os
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -28,7 +29,7 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 DEBUG = env_bool("DEBUG", False)
-TESTING = env_bool("TESTING", False)
+TESTING = env_bool("TESTING", "pytest" in sys.modules)
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:

@@ -1,0 +1,80 @@
+"""Personas and shared fixtures (ARCHITECTURE.md section 7)."""
+
+import os
+from urllib.parse import urlencode
+
+import pytest
+from twilio.request_validator import RequestValidator
+
+from tests.factories import AgentProfileFactory, EntryPointFactory, ServiceFactory, UserFactory
+
+TWILIO_TEST_TOKEN = "test-auth-token-0123456789abcdef"
+TWILIO_TEST_SID = "AC" + "0" * 32
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+@pytest.fixture
+def service_a(db):
+    return ServiceFactory(name="Service A")
+
+
+@pytest.fixture
+def service_b(db):
+    return ServiceFactory(name="Service B")
+
+
+@pytest.fixture
+def agent_a(service_a):
+    return AgentProfileFactory(user__username="agent_a", services=[service_a]).user
+
+
+@pytest.fixture
+def agent_b(service_b):
+    return AgentProfileFactory(user__username="agent_b", services=[service_b]).user
+
+
+@pytest.fixture
+def supervisor(db):
+    user = UserFactory(username="supervisor", is_staff=True)
+    AgentProfileFactory(user=user, state="not_ready")
+    return user
+
+
+@pytest.fixture
+def outsider(db):
+    return UserFactory(username="outsider")
+
+
+@pytest.fixture
+def sms_entry_point_a(service_a):
+    return EntryPointFactory(name="SMS A", address="+15005550006", service=service_a)
+
+
+@pytest.fixture
+def twilio_settings(settings):
+    settings.TWILIO_AUTH_TOKEN = TWILIO_TEST_TOKEN
+    settings.TWILIO_ACCOUNT_SID = TWILIO_TEST_SID
+    return settings
+
+
+def twilio_signature(url: str, params: dict) -> str:
+    return RequestValidator(TWILIO_TEST_TOKEN).compute_signature(url, params)
+
+
+@pytest.fixture
+def twilio_post(client, twilio_settings):
+    """POST form params to a Twilio webhook path, signed like Twilio signs them."""
+
+    def post(path: str, params: dict, *, signature: str | None = None, query: dict | None = None):
+        full_path = f"{path}?{urlencode(query)}" if query else path
+        url = f"http://testserver{full_path}"
+        return client.post(
+            full_path,
+            data=params,
+            HTTP_X_TWILIO_SIGNATURE=signature
+            if signature is not None
+            else twilio_signature(url, params),
+        )
+
+    return post
