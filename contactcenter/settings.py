@@ -7,6 +7,7 @@ Two modes:
   separate worker and beat.
 """
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -168,6 +169,8 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+with contextlib.suppress(OSError):  # whitenoise warns at every request when it is missing
+    STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG

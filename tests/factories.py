@@ -30,7 +30,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", "password")
 
     @factory.post_generation
-    def save_password(obj, create, extracted, **kwargs):  # noqa: N805
+    def save_password(obj, create, extracted, **kwargs):
         if create:
             obj.save()
 
@@ -61,7 +61,7 @@ class AgentProfileFactory(factory.django.DjangoModelFactory):
     state = AgentState.READY
 
     @factory.post_generation
-    def services(obj, create, extracted, **kwargs):  # noqa: N805
+    def services(obj, create, extracted, **kwargs):
         if create and extracted:
             obj.services.add(*extracted)
 

@@ -39,7 +39,9 @@ def sms_inbound(request: HttpRequest) -> HttpResponse:
         return _forbidden(request)
     data = request.POST
     if not data.get("MessageSid"):
-        return JsonResponse({"error": "invalid", "field": "MessageSid", "detail": "Missing."}, 400)
+        return JsonResponse(
+            {"error": "invalid", "field": "MessageSid", "detail": "Missing."}, status=400
+        )
     try:
         num_media = min(int(data.get("NumMedia") or 0), MAX_MEDIA)
     except ValueError:
@@ -80,7 +82,7 @@ def sms_status(request: HttpRequest) -> HttpResponse:
     message_id = _message_id_for_callback(request.GET.get("message", ""), sid)
     if message_id is None:
         logger.warning("status callback for unknown message %s", sid)
-        return JsonResponse({"error": "not_found", "detail": f"Unknown message {sid}."}, 404)
+        return JsonResponse({"error": "not_found", "detail": f"Unknown message {sid}."}, status=404)
     message_status_update(
         message_id=message_id,
         status=status,
