@@ -36,7 +36,7 @@ worker: venv
 	$(VENV)/bin/celery -A contactcenter worker -B -Q realtime,outbound,maintenance --loglevel=INFO
 
 test: venv
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check .
