@@ -24,6 +24,11 @@ logging.getLogger("contactcenter").info(
     "in-process" if settings.CELERY_TASK_ALWAYS_EAGER else "celery worker",
 )
 
+if settings.CELERY_TASK_ALWAYS_EAGER and not settings.TESTING:
+    from contactcenter import embedded_beat
+
+    embedded_beat.start()
+
 websocket_urlpatterns = [path("ws/agent/", AgentConsumer.as_asgi())]
 
 application = ProtocolTypeRouter(

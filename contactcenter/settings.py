@@ -146,10 +146,15 @@ CELERY_TASK_DEFAULT_QUEUE = "maintenance"
 CELERY_TASK_ROUTES = {
     "conversations.tasks.deliver_message": {"queue": "outbound"},
     "conversations.tasks.route_service": {"queue": "realtime"},
+    "conversations.tasks.expire_offer": {"queue": "realtime"},
+    "conversations.tasks.expire_offers": {"queue": "realtime"},
+    "conversations.tasks.route_all": {"queue": "realtime"},
 }
 CELERY_BEAT_SCHEDULE = {
     "sweep-stuck-outbound": {"task": "conversations.tasks.sweep_outbound", "schedule": 30.0},
     "prune-events": {"task": "contactcenter.tasks.prune_events", "schedule": 3600.0},
+    "expire-offers": {"task": "conversations.tasks.expire_offers", "schedule": 5.0},
+    "route-sweep": {"task": "conversations.tasks.route_all", "schedule": 15.0},
 }
 
 # --- Auth, i18n, static -----------------------------------------------------------------------
@@ -216,6 +221,13 @@ CONTINUATION_WINDOW_SECONDS = {
     "sms": int(os.environ.get("CONTINUATION_WINDOW_SMS", str(12 * 3600))),
     "email": int(os.environ.get("CONTINUATION_WINDOW_EMAIL", str(30 * 24 * 3600))),
 }
+# Omnichannel capacity, percent of an agent (per-agent overrides on the agent profile).
+CAPACITY_SHARE = {"voice": 100, "chat": 25, "sms": 25, "email": 25}
+CAPACITY_SPARE_NEEDED = {"voice": 50, "chat": 25, "sms": 25, "email": 100}
+# A returning customer is offered first to their last agent within this time of the last contact.
+ROUTING_CONTINUATION_SECONDS = int(os.environ.get("ROUTING_CONTINUATION_SECONDS", str(24 * 3600)))
+SHORT_ABANDON_SECONDS = int(os.environ.get("SHORT_ABANDON_SECONDS", "5"))
+MISSED_OFFER_REASON = "missed offer"
 EVENT_RETENTION_HOURS = int(os.environ.get("EVENT_RETENTION_HOURS", "72"))
 EVENT_REPLAY_OVERLAP_SECONDS = int(os.environ.get("EVENT_REPLAY_OVERLAP_SECONDS", "10"))
 OUTBOUND_MAX_RETRIES = int(os.environ.get("OUTBOUND_MAX_RETRIES", "6"))

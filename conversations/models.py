@@ -24,6 +24,17 @@ class Service(models.Model):
     disposition_required = models.BooleanField(_("disposition required"), default=False)
     service_level_seconds = models.PositiveIntegerField(_("service-level threshold"), default=20)
     service_level_percent = models.PositiveSmallIntegerField(_("service-level target"), default=80)
+    priority = models.SmallIntegerField(
+        _("priority"), default=0, help_text=_("Higher is served first across services.")
+    )
+    offer_timeout_seconds = models.PositiveIntegerField(_("offer timeout"), default=20)
+    auto_accept_channels = models.JSONField(
+        _("auto-accept channels"),
+        default=list,
+        blank=True,
+        help_text=_('Channels whose offers are accepted automatically, e.g. ["sms"].'),
+    )
+    time_zone = models.CharField(_("time zone"), max_length=60, default="UTC")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -31,6 +42,82 @@ class Service(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Skill(models.Model):
+    name = models.CharField(_("name"), max_length=60, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ServiceSkill(models.Model):
+    """A skill an interaction of this service needs, at a minimum level."""
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="required_skills")
+    skill = models.ForeignKey(Skill, on_delete=models.CASCADE, related_name="+")
+    min_level = models.PositiveSmallIntegerField(_("minimum level"), default=1)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["service", "skill"], name="service_skill_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.skill} ≥ {self.min_level}"
+
+
+class BusinessHours(models.Model):
+    """One opening period of a service on a weekday (several per day allowed)."""
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="business_hours")
+    weekday = models.PositiveSmallIntegerField(
+        _("weekday"),
+        choices=[
+            (i, d)
+            for i, d in enumerate(
+                [
+                    _("Monday"),
+                    _("Tuesday"),
+                    _("Wednesday"),
+                    _("Thursday"),
+                    _("Friday"),
+                    _("Saturday"),
+                    _("Sunday"),
+                ]
+            )
+        ],
+    )
+    opens = models.TimeField(_("opens"))
+    closes = models.TimeField(_("closes"))
+
+    class Meta:
+        ordering = ["service", "weekday", "opens"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(opens__lt=models.F("closes")),
+                name="business_hours_opens_before_closes",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.opens:%H:%M}-{self.closes:%H:%M}"
+
+
+class Holiday(models.Model):
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="holidays")
+    date = models.DateField(_("date"))
+    name = models.CharField(_("name"), max_length=120, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [models.UniqueConstraint(fields=["service", "date"], name="holiday_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.name}"
 
 
 class Disposition(models.Model):
@@ -59,6 +146,20 @@ class AgentState(models.TextChoices):
     LOGGED_OUT = "logged_out", _("Logged out")
 
 
+class AgentSkill(models.Model):
+    agent = models.ForeignKey("AgentProfile", on_delete=models.CASCADE, related_name="skills")
+    skill = models.ForeignKey(Skill, on_delete=models.CASCADE, related_name="agents")
+    level = models.PositiveSmallIntegerField(_("level"), default=1)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["agent", "skill"], name="agent_skill_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.skill} {self.level}"
+
+
 class AgentProfile(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agent_profile"
@@ -70,6 +171,17 @@ class AgentProfile(models.Model):
     not_ready_reason = models.CharField(max_length=120, blank=True)
     state_changed_at = models.DateTimeField(default=timezone.now)
     services = models.ManyToManyField(Service, related_name="agents", blank=True)
+    capacity_overrides = models.JSONField(
+        _("capacity overrides"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            'Per-agent capacity in percent, e.g. {"share": {"chat": 50}, "spare": {"voice": 100}}.'
+        ),
+    )
+    last_routed_at = models.DateTimeField(null=True, blank=True)
+    requested_state = models.CharField(max_length=20, blank=True)
+    requested_reason = models.CharField(max_length=120, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["state", "state_changed_at"], name="agent_state_idle")]
@@ -80,6 +192,16 @@ class AgentProfile(models.Model):
     @property
     def name(self) -> str:
         return self.display_name or self.user.get_full_name() or self.user.get_username()
+
+    def capacity_share(self, channel: str) -> int:
+        """Percent of this agent's capacity one interaction of ``channel`` takes."""
+        overrides = (self.capacity_overrides or {}).get("share", {})
+        return int(overrides.get(channel, settings.CAPACITY_SHARE.get(channel, 100)))
+
+    def capacity_spare_needed(self, channel: str) -> int:
+        """Spare capacity (percent) the agent needs to be offered ``channel``."""
+        overrides = (self.capacity_overrides or {}).get("spare", {})
+        return int(overrides.get(channel, settings.CAPACITY_SPARE_NEEDED.get(channel, 100)))
 
 
 class Conversation(models.Model):
@@ -134,6 +256,7 @@ class Interaction(models.Model):
 
     class State(models.TextChoices):
         QUEUED = "queued", _("Queued")
+        OFFERED = "offered", _("Offered")
         ACTIVE = "active", _("Active")
         ENDED = "ended", _("Ended")
 
@@ -150,12 +273,71 @@ class Interaction(models.Model):
     )
     started_at = models.DateTimeField(default=timezone.now)
     ended_at = models.DateTimeField(null=True, blank=True)
+    # Routing
+    service = models.ForeignKey(
+        Service, on_delete=models.PROTECT, related_name="interactions", null=True, blank=True
+    )
+    priority = models.SmallIntegerField(default=0)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    required_skills = models.JSONField(default=dict, blank=True)
+    preferred_agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    personal_agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Only this agent may be offered it (personal queue)."),
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+    abandoned_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["started_at", "id"]
+        indexes = [
+            models.Index(fields=["service", "state", "queued_at"], name="interaction_queue"),
+            models.Index(fields=["agent", "state"], name="interaction_agent_load"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} #{self.pk}"
+
+
+class Offer(models.Model):
+    """An interaction proposed to an agent. At most one live offer per interaction."""
+
+    class State(models.TextChoices):
+        OFFERED = "offered", _("Offered")
+        ACCEPTED = "accepted", _("Accepted")
+        REJECTED = "rejected", _("Rejected")
+        EXPIRED = "expired", _("Expired")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    interaction = models.ForeignKey(Interaction, on_delete=models.CASCADE, related_name="offers")
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="offers"
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OFFERED)
+    is_transfer = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["interaction"],
+                condition=Q(state="offered"),
+                name="offer_one_live_per_interaction",
+            )
+        ]
+        indexes = [models.Index(fields=["state", "expires_at"], name="offer_live_expiry")]
+
+    def __str__(self) -> str:
+        return f"Offer #{self.pk} {self.state}"
 
 
 class MessageStatus(models.TextChoices):

@@ -1,11 +1,27 @@
 """Reads for pages and the API, permission-scoped."""
 
+import zoneinfo
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import (
+    Avg,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Min,
+    Prefetch,
+    Q,
+    QuerySet,
+)
+from django.utils import timezone
 
 from contactcenter.exceptions import NotFound
 
-from .models import AgentProfile, Conversation, Interaction, Message
+from .models import AgentProfile, Conversation, Interaction, Message, Offer, Service
 
 TIMELINE_PAGE = 50
 
@@ -80,3 +96,120 @@ def conversation_audiences(conversation: Conversation) -> list[str]:
     if conversation.agent_id:
         audiences.insert(0, agent_audience(conversation.agent_id))
     return audiences
+
+
+def pending_offers(*, user: AbstractBaseUser) -> list[Offer]:
+    return list(
+        Offer.objects.filter(agent=user, state=Offer.State.OFFERED)
+        .select_related("interaction__conversation__contact", "interaction__service")
+        .order_by("expires_at")
+    )
+
+
+def transfer_targets(*, user: AbstractBaseUser) -> dict:
+    """Services and agents a conversation can be transferred to."""
+    return {
+        "services": list(Service.objects.order_by("name")),
+        "agents": list(
+            AgentProfile.objects.exclude(user=user)
+            .select_related("user")
+            .order_by("display_name", "user__username")
+        ),
+    }
+
+
+@dataclass(frozen=True)
+class QueueFigures:
+    service_id: int
+    waiting: int
+    longest_wait_seconds: int
+    estimated_wait_seconds: int | None
+    agents_by_state: dict[str, int]
+    answered: int
+    answered_within_threshold: int
+    abandoned: int
+    abandoned_after_threshold: int
+    service_level_percent: float | None
+    abandonment_percent: float | None
+    average_speed_of_answer_seconds: float | None
+
+
+def _start_of_day(service: Service, now: datetime) -> datetime:
+    local = now.astimezone(zoneinfo.ZoneInfo(service.time_zone or "UTC"))
+    return local.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def queue_figures(*, service: Service, now: datetime | None = None) -> QueueFigures:
+    """Live figures of one service queue; one selector for the widget, supervisors and the API.
+
+    Service level today = answered within threshold / (answered + abandoned after threshold);
+    abandons shorter than SHORT_ABANDON_SECONDS are left out of abandonment entirely.
+    Estimated wait = average speed of answer today x (waiting + 1) / agents logged in.
+    """
+    now = now or timezone.now()
+    threshold = timedelta(seconds=service.service_level_seconds)
+    short = timedelta(seconds=settings.SHORT_ABANDON_SECONDS)
+    waiting = Interaction.objects.filter(
+        service=service, state__in=[Interaction.State.QUEUED, Interaction.State.OFFERED]
+    ).aggregate(count=Count("id"), oldest=Min("queued_at"))
+    today = Interaction.objects.filter(service=service, queued_at__gte=_start_of_day(service, now))
+    stats = today.aggregate(
+        answered=Count("id", filter=Q(answered_at__isnull=False)),
+        within=Count("id", filter=Q(answered_at__lte=F("queued_at") + threshold)),
+        abandoned=Count(
+            "id", filter=Q(answered_at__isnull=True, abandoned_at__gte=F("queued_at") + short)
+        ),
+        abandoned_late=Count(
+            "id", filter=Q(answered_at__isnull=True, abandoned_at__gt=F("queued_at") + threshold)
+        ),
+        asa=Avg(
+            ExpressionWrapper(F("answered_at") - F("queued_at"), output_field=DurationField()),
+            filter=Q(answered_at__isnull=False),
+        ),
+    )
+    states = dict(
+        AgentProfile.objects.filter(services=service)
+        .values_list("state")
+        .annotate(n=Count("id"))
+        .values_list("state", "n")
+    )
+    logged_in = sum(n for state, n in states.items() if state in ("ready", "busy", "offered"))
+    asa = stats["asa"].total_seconds() if stats["asa"] is not None else None
+    denominator = stats["answered"] + stats["abandoned_late"]
+    offered = stats["answered"] + stats["abandoned"]
+    service_level = round(100 * stats["within"] / denominator, 1) if denominator else None
+    estimated = None
+    if asa is not None and logged_in:
+        estimated = round(asa * (waiting["count"] + 1) / logged_in)
+    elif logged_in:
+        estimated = 0
+    return QueueFigures(
+        service_id=service.pk,
+        waiting=waiting["count"],
+        longest_wait_seconds=int((now - waiting["oldest"]).total_seconds())
+        if waiting["oldest"]
+        else 0,
+        estimated_wait_seconds=estimated,
+        agents_by_state=states,
+        answered=stats["answered"],
+        answered_within_threshold=stats["within"],
+        abandoned=stats["abandoned"],
+        abandoned_after_threshold=stats["abandoned_late"],
+        service_level_percent=service_level,
+        abandonment_percent=round(100 * stats["abandoned"] / offered, 1) if offered else None,
+        average_speed_of_answer_seconds=round(asa, 1) if asa is not None else None,
+    )
+
+
+def queue_position(*, interaction: Interaction) -> int:
+    """1-based position of a waiting interaction in its service queue (0 when not waiting)."""
+    if interaction.state != Interaction.State.QUEUED or interaction.queued_at is None:
+        return 0
+    ahead = Interaction.objects.filter(
+        service_id=interaction.service_id, state=Interaction.State.QUEUED
+    ).filter(
+        Q(priority__gt=interaction.priority)
+        | Q(priority=interaction.priority, queued_at__lt=interaction.queued_at)
+        | Q(priority=interaction.priority, queued_at=interaction.queued_at, id__lt=interaction.pk)
+    )
+    return ahead.count() + 1

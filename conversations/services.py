@@ -6,22 +6,21 @@ Every function here runs in one transaction, locks what it changes, appends even
 
 import logging
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from contactcenter import realtime
 from contactcenter.exceptions import InvalidState, NotFound, ValidationError
 from contacts.services import contact_recognize
 
+from . import routing
 from .models import (
     STATUS_RANK,
-    AgentProfile,
-    AgentState,
     Channel,
     Conversation,
     Interaction,
@@ -53,6 +52,7 @@ class InboundRecord:
     attachments: list[dict] = field(default_factory=list)
     first_name: str = ""
     last_name: str = ""
+    required_skills: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -99,11 +99,13 @@ def _inbound_store(record: InboundRecord) -> Message:
     contact = recognition.contact
     conversation = _continuing_conversation(contact_id=contact.pk, channel=record.channel, now=now)
     created = conversation is None
+    reopened = False
     if created:
         conversation = Conversation.objects.create(
             contact=contact, service=record.service, opened_at=now
         )
     elif conversation.status == Conversation.Status.CLOSED:
+        reopened = True
         conversation.status = Conversation.Status.OPEN
         conversation.closed_at = None
     if recognition.possible_duplicate:
@@ -118,15 +120,8 @@ def _inbound_store(record: InboundRecord) -> Message:
         .first()
     )
     if interaction is None:
-        interaction = Interaction.objects.create(
-            conversation=conversation,
-            channel=record.channel,
-            direction=Interaction.Direction.INBOUND,
-            state=Interaction.State.ACTIVE if conversation.agent_id else Interaction.State.QUEUED,
-            customer_address=record.customer_address,
-            service_address=record.service_address,
-            agent_id=conversation.agent_id,
-            started_at=now,
+        interaction = _inbound_interaction(
+            conversation=conversation, record=record, reopened=reopened, now=now
         )
     message = Message.objects.create(
         conversation=conversation,
@@ -140,8 +135,6 @@ def _inbound_store(record: InboundRecord) -> Message:
         created_at=now,
         status_changed_at=now,
     )
-    if conversation.agent_id is None:
-        conversation_assign_simple(conversation=conversation)
     audiences = conversation_audiences(conversation)
     if created:
         realtime.publish(
@@ -153,7 +146,39 @@ def _inbound_store(record: InboundRecord) -> Message:
     return message
 
 
-def _continuing_conversation(*, contact_id: int, channel: str, now) -> Conversation | None:
+def _inbound_interaction(
+    *, conversation: Conversation, record: InboundRecord, reopened: bool, now: datetime
+) -> Interaction:
+    """A new channel leg. It joins the agent already handling an open conversation; otherwise
+    (new or reopened conversation) it waits in the service queue, preferring the last agent."""
+    interaction = Interaction(
+        conversation=conversation,
+        channel=record.channel,
+        direction=Interaction.Direction.INBOUND,
+        customer_address=record.customer_address,
+        service_address=record.service_address,
+        service_id=conversation.service_id,
+        required_skills=record.required_skills,
+        started_at=now,
+    )
+    if conversation.agent_id and not reopened:
+        interaction.state = Interaction.State.ACTIVE
+        interaction.agent_id = conversation.agent_id
+        interaction.save()
+        return interaction
+    preferred = routing.preferred_agent_for(contact_id=conversation.contact_id, now=now)
+    if reopened and conversation.agent_id:
+        conversation.agent = None
+        conversation.save(update_fields=["agent"])
+    interaction.queued_at = now
+    interaction.save()
+    routing.interaction_enqueue(interaction=interaction, preferred_agent_id=preferred)
+    return interaction
+
+
+def _continuing_conversation(
+    *, contact_id: int, channel: str, now: datetime
+) -> Conversation | None:
     window_start = now - continuation_window(channel)
     return (
         Conversation.objects.select_for_update()
@@ -162,42 +187,6 @@ def _continuing_conversation(*, contact_id: int, channel: str, now) -> Conversat
         .order_by("-opened_at")
         .first()
     )
-
-
-# --- Assignment (first cut; the routing engine replaces it) ---------------------------------
-
-
-def conversation_assign_simple(*, conversation: Conversation) -> AbstractBaseUser | None:
-    """Give the conversation to the Ready agent of its service with the fewest open conversations.
-
-    With nobody Ready it stays unassigned, visible to supervisors.
-    """
-    candidate = (
-        AgentProfile.objects.select_for_update(of=("self",))
-        .filter(state=AgentState.READY, services=conversation.service_id)
-        .annotate(
-            open_count=Count(
-                "user__conversations",
-                filter=~Q(user__conversations__status=Conversation.Status.CLOSED),
-            )
-        )
-        .order_by("open_count", "state_changed_at", "id")
-        .select_related("user")
-        .first()
-    )
-    if candidate is None:
-        return None
-    conversation.agent = candidate.user
-    conversation.save(update_fields=["agent"])
-    conversation.interactions.filter(agent__isnull=True).update(
-        agent=candidate.user, state=Interaction.State.ACTIVE
-    )
-    realtime.publish(
-        audiences=conversation_audiences(conversation),
-        type="conversation.assigned",
-        payload=_conversation_payload(conversation),
-    )
-    return candidate.user
 
 
 # --- Outbound -------------------------------------------------------------------------------
@@ -384,43 +373,7 @@ def outbound_requeue_stuck(*, older_than_seconds: int) -> list[int]:
     return ids
 
 
-# --- Agent state ----------------------------------------------------------------------------
-
-
-def agent_state_set(*, user: AbstractBaseUser, state: str, reason: str = "") -> AgentProfile:
-    if state not in (AgentState.READY, AgentState.NOT_READY):
-        raise ValidationError("Agents can choose Ready or Not Ready.", field="state")
-    with transaction.atomic():
-        profile, _ = AgentProfile.objects.select_for_update().get_or_create(user=user)
-        if profile.state != state or profile.not_ready_reason != reason:
-            profile.state = state
-            profile.not_ready_reason = reason if state == AgentState.NOT_READY else ""
-            profile.state_changed_at = timezone.now()
-            profile.save()
-            realtime.publish(
-                audiences=[realtime.agent_audience(user.pk), realtime.SUPERVISORS],
-                type="agent.state_changed",
-                payload={
-                    "agent_id": user.pk,
-                    "state": profile.state,
-                    "reason": profile.not_ready_reason,
-                    "since": profile.state_changed_at.isoformat(),
-                },
-            )
-        if state == AgentState.READY:
-            _assign_waiting(profile=profile)
-    return profile
-
-
-def _assign_waiting(*, profile: AgentProfile) -> None:
-    waiting = (
-        Conversation.objects.select_for_update()
-        .filter(agent__isnull=True, service__in=profile.services.all())
-        .exclude(status=Conversation.Status.CLOSED)
-        .order_by("opened_at")
-    )
-    for conversation in waiting[:50]:
-        conversation_assign_simple(conversation=conversation)
+# --- Closing ---------------------------------------------------------------------------------
 
 
 def conversation_close(*, conversation: Conversation, user: AbstractBaseUser) -> Conversation:
@@ -428,9 +381,8 @@ def conversation_close(*, conversation: Conversation, user: AbstractBaseUser) ->
         conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
         _ensure_can_act(conversation=conversation, user=user)
         now = timezone.now()
-        conversation.interactions.exclude(state=Interaction.State.ENDED).update(
-            state=Interaction.State.ENDED, ended_at=now
-        )
+        for interaction in conversation.interactions.exclude(state=Interaction.State.ENDED):
+            routing.interaction_end(interaction=interaction)
         conversation.status = Conversation.Status.CLOSED
         conversation.closed_at = now
         conversation.save(update_fields=["status", "closed_at"])

@@ -3,10 +3,10 @@
 import logging
 import random
 
-from celery import shared_task
+from celery import current_app, shared_task
 from django.conf import settings
 
-from . import services
+from . import routing, services
 from .outbound import SendError
 
 logger = logging.getLogger(__name__)
@@ -25,7 +25,7 @@ def deliver_message(self, message_id: int) -> None:
     try:
         services.message_deliver(message_id=message_id)
     except SendError as exc:
-        if settings.CELERY_TASK_ALWAYS_EAGER:
+        if current_app.conf.task_always_eager:
             # In-process mode has no broker to hold a delayed retry; the sweeper picks it up.
             logger.warning("message %s: transient send error, left queued: %s", message_id, exc)
             return
@@ -39,3 +39,24 @@ def sweep_outbound() -> int:
     for message_id in ids:
         deliver_message.delay(message_id)
     return len(ids)
+
+
+@shared_task(ignore_result=True)
+def route_service(service_id: int) -> int:
+    return routing.route_service(service_id=service_id)
+
+
+@shared_task(ignore_result=True)
+def route_all() -> int:
+    """Safety sweep: route every service with someone waiting (lost triggers, restarts)."""
+    return sum(routing.route_service(service_id=sid) for sid in routing.services_with_waiting())
+
+
+@shared_task(ignore_result=True)
+def expire_offer(offer_id: int) -> bool:
+    return routing.offer_expire(offer_id=offer_id)
+
+
+@shared_task(ignore_result=True)
+def expire_offers() -> int:
+    return sum(routing.offer_expire(offer_id=oid) for oid in routing.expired_offer_ids())

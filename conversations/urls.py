@@ -18,4 +18,11 @@ urlpatterns = [
     ),
     path("conversations/<int:pk>/reply/", views.conversation_reply, name="conversation-reply"),
     path("conversations/<int:pk>/close/", views.conversation_close, name="conversation-close"),
+    path(
+        "conversations/<int:pk>/transfer/",
+        views.conversation_transfer,
+        name="conversation-transfer",
+    ),
+    path("offers/<int:pk>/accept/", views.offer_accept, name="offer-accept"),
+    path("offers/<int:pk>/reject/", views.offer_reject, name="offer-reject"),
 ]

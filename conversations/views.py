@@ -1,22 +1,32 @@
 """Agent desktop pages: thin adapters over selectors and services."""
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from contactcenter.exceptions import ValidationError
 from contactcenter.http import domain_errors_as_json
 from contactcenter.realtime import latest_event_id
 
-from . import selectors, services
-from .models import AgentState
+from . import routing, selectors, services
+from .models import AgentState, Service
+
+
+def _list_context(request: HttpRequest) -> dict:
+    return {
+        "conversations": selectors.active_conversations(user=request.user),
+        "offers": selectors.pending_offers(user=request.user),
+    }
 
 
 def _desktop_context(request: HttpRequest) -> dict:
     return {
         # Read before the data: anything committed after this is replayed over the websocket.
         "last_event_id": latest_event_id(),
-        "conversations": selectors.active_conversations(user=request.user),
+        **_list_context(request),
         "profile": selectors.agent_profile_for(user=request.user),
         "agent_states": [AgentState.READY, AgentState.NOT_READY],
     }
@@ -37,6 +47,7 @@ def conversation_detail(request: HttpRequest, pk: int) -> HttpResponse:
         conversation=conversation,
         messages=selectors.timeline_messages(conversation=conversation),
         interactions=list(conversation.interactions.all()),
+        transfer=selectors.transfer_targets(user=request.user),
     )
     return render(request, "conversations/desktop.html", context)
 
@@ -44,11 +55,7 @@ def conversation_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def conversation_list_fragment(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "conversations/_conversation_list.html",
-        {"conversations": selectors.active_conversations(user=request.user)},
-    )
+    return render(request, "conversations/_conversation_list.html", _list_context(request))
 
 
 @login_required
@@ -90,9 +97,55 @@ def conversation_close(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @domain_errors_as_json
 def agent_state(request: HttpRequest) -> HttpResponse:
-    profile = services.agent_state_set(
+    profile = routing.agent_state_set(
         user=request.user,
         state=request.POST.get("state", ""),
         reason=request.POST.get("reason", "")[:120],
     )
     return JsonResponse({"state": profile.state, "reason": profile.not_ready_reason})
+
+
+@login_required
+@require_POST
+@domain_errors_as_json
+def offer_accept(request: HttpRequest, pk: int) -> HttpResponse:
+    offer = routing.offer_accept(offer_id=pk, user=request.user)
+    return JsonResponse(
+        {
+            "offer_id": offer.pk,
+            "state": offer.state,
+            "conversation_url": reverse(
+                "conversation-detail", args=[offer.interaction.conversation_id]
+            ),
+        }
+    )
+
+
+@login_required
+@require_POST
+@domain_errors_as_json
+def offer_reject(request: HttpRequest, pk: int) -> HttpResponse:
+    offer = routing.offer_reject(offer_id=pk, user=request.user)
+    return JsonResponse({"offer_id": offer.pk, "state": offer.state})
+
+
+@login_required
+@require_POST
+@domain_errors_as_json
+def conversation_transfer(request: HttpRequest, pk: int) -> HttpResponse:
+    conversation = selectors.conversation_get_for_agent(user=request.user, pk=pk)
+    target = request.POST.get("target", "")
+    kind, _, raw_id = target.partition(":")
+    if not raw_id.isdigit() or kind not in ("service", "agent"):
+        raise ValidationError("Choose a service or an agent to transfer to.", field="target")
+    if kind == "service":
+        service = Service.objects.filter(pk=int(raw_id)).first()
+        if service is None:
+            raise ValidationError("Unknown service.", field="target")
+        routing.transfer_to_service(conversation=conversation, user=request.user, service=service)
+    else:
+        agent = get_user_model().objects.filter(pk=int(raw_id)).first()
+        if agent is None:
+            raise ValidationError("Unknown agent.", field="target")
+        routing.transfer_to_agent(conversation=conversation, user=request.user, target=agent)
+    return JsonResponse({"conversation_id": conversation.pk, "transferred": True})

@@ -4,6 +4,7 @@ import os
 from urllib.parse import urlencode
 
 import pytest
+from celery import current_app as celery_app
 from twilio.request_validator import RequestValidator
 
 from tests.factories import AgentProfileFactory, EntryPointFactory, ServiceFactory, UserFactory
@@ -12,6 +13,16 @@ TWILIO_TEST_TOKEN = "test-auth-token-0123456789abcdef"
 TWILIO_TEST_SID = "AC" + "0" * 32
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+@pytest.fixture(autouse=True)
+def tasks_run_in_process():
+    """Unit tests run Celery tasks in-process; the worker is exercised by the e2e suite, whose
+    server and worker are separate processes with their own configuration."""
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
 
 
 @pytest.fixture

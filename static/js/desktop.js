@@ -31,6 +31,7 @@ function refreshList() {
       const fragment = await fetchFragment(list.dataset.fragmentUrl);
       list.replaceChildren(fragment);
       markSelected();
+      tickCountdowns();
     } finally {
       listRefresh = null;
     }
@@ -82,7 +83,14 @@ function updateStatus(payload) {
 function applyEvent(event) {
   const payload = event.payload || {};
   const mine = payload.conversation_id && payload.conversation_id === conversationId;
-  if (event.type.startsWith("conversation.") || event.type === "message.created") refreshList();
+  if (
+    event.type.startsWith("conversation.") ||
+    event.type.startsWith("offer.") ||
+    event.type === "message.created"
+  ) {
+    refreshList();
+  }
+  if (event.type === "offer.created") announceOffer(payload);
   if (!timeline || !mine) {
     if (event.type === "agent.state_changed") applyState(payload);
     return;
@@ -177,5 +185,60 @@ document.querySelectorAll("form.js-close").forEach((form) => {
       credentials: "same-origin",
     });
     if (response.ok) window.location.assign("/");
+  });
+});
+
+// Offers: countdown, accept/reject, and a notification when the tab is hidden.
+function tickCountdowns() {
+  list.querySelectorAll("[data-expires-at]").forEach((offer) => {
+    const left = Math.max(0, Math.round((Date.parse(offer.dataset.expiresAt) - Date.now()) / 1000));
+    const countdown = offer.querySelector(".countdown");
+    if (countdown) countdown.textContent = `${left}s`;
+  });
+}
+setInterval(tickCountdowns, 1000);
+tickCountdowns();
+
+function announceOffer() {
+  if (document.hidden && "Notification" in window && Notification.permission === "granted") {
+    new Notification(document.title, { body: list.dataset.offerText || "New conversation offered" });
+  }
+}
+if ("Notification" in window && Notification.permission === "default") {
+  document.addEventListener("click", () => Notification.requestPermission(), { once: true });
+}
+
+list.addEventListener("submit", async (event) => {
+  const form = event.target;
+  if (!form.classList.contains("js-offer")) return;
+  event.preventDefault();
+  form.querySelector("button").disabled = true;
+  const response = await fetch(form.action, {
+    method: "POST",
+    body: new FormData(form),
+    headers: { "X-CSRFToken": csrfToken() },
+    credentials: "same-origin",
+  });
+  const data = await response.json().catch(() => ({}));
+  if (response.ok && data.conversation_url) {
+    window.location.assign(data.conversation_url);
+  } else {
+    if (!response.ok) window.alert(data.detail || `Error ${response.status}`);
+    refreshList();
+  }
+});
+
+document.querySelectorAll("form.js-transfer").forEach((form) => {
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const response = await fetch(form.action, {
+      method: "POST",
+      body: new FormData(form),
+      headers: { "X-CSRFToken": csrfToken() },
+      credentials: "same-origin",
+    });
+    const data = await response.json().catch(() => ({}));
+    if (!response.ok) window.alert(data.detail || `Error ${response.status}`);
+    else appendNewMessages();
   });
 });
