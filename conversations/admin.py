@@ -1,6 +1,19 @@
 from django.contrib import admin
 
-from .models import AgentProfile, Conversation, Disposition, Interaction, Message, Service
+from .models import (
+    AgentProfile,
+    AgentSkill,
+    BusinessHours,
+    Conversation,
+    Disposition,
+    Holiday,
+    Interaction,
+    Message,
+    Offer,
+    Service,
+    ServiceSkill,
+    Skill,
+)
 
 
 class DispositionInline(admin.TabularInline):
@@ -8,11 +21,59 @@ class DispositionInline(admin.TabularInline):
     extra = 0
 
 
+class ServiceSkillInline(admin.TabularInline):
+    model = ServiceSkill
+    extra = 0
+
+
+class BusinessHoursInline(admin.TabularInline):
+    model = BusinessHours
+    extra = 0
+
+
+class HolidayInline(admin.TabularInline):
+    model = Holiday
+    extra = 0
+
+
+class AgentSkillInline(admin.TabularInline):
+    model = AgentSkill
+    extra = 0
+
+
+@admin.register(Skill)
+class SkillAdmin(admin.ModelAdmin):
+    search_fields = ["name"]
+
+
+@admin.register(Offer)
+class OfferAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "interaction",
+        "agent",
+        "state",
+        "is_transfer",
+        "created_at",
+        "expires_at",
+    ]
+    list_filter = ["state", "is_transfer"]
+    list_select_related = ["interaction", "agent"]
+    raw_id_fields = ["interaction", "agent"]
+
+
 @admin.register(Service)
 class ServiceAdmin(admin.ModelAdmin):
-    list_display = ["name", "after_call_work", "disposition_required", "service_level_seconds"]
+    list_display = [
+        "name",
+        "priority",
+        "offer_timeout_seconds",
+        "after_call_work",
+        "disposition_required",
+        "service_level_seconds",
+    ]
     search_fields = ["name"]
-    inlines = [DispositionInline]
+    inlines = [DispositionInline, ServiceSkillInline, BusinessHoursInline, HolidayInline]
 
 
 @admin.register(Disposition)
@@ -28,6 +89,7 @@ class AgentProfileAdmin(admin.ModelAdmin):
     list_filter = ["state", "services"]
     list_select_related = ["user"]
     filter_horizontal = ["services"]
+    inlines = [AgentSkillInline]
 
 
 class InteractionInline(admin.TabularInline):

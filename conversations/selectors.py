@@ -213,3 +213,18 @@ def queue_position(*, interaction: Interaction) -> int:
         | Q(priority=interaction.priority, queued_at=interaction.queued_at, id__lt=interaction.pk)
     )
     return ahead.count() + 1
+
+
+def service_is_open(*, service: Service, at: datetime | None = None) -> bool:
+    """Open now by the service's business hours and holidays, in its time zone.
+
+    A service without any business hours configured is always open.
+    """
+    local = (at or timezone.now()).astimezone(zoneinfo.ZoneInfo(service.time_zone or "UTC"))
+    if service.holidays.filter(date=local.date()).exists():
+        return False
+    periods = list(service.business_hours.all())
+    if not periods:
+        return True
+    now_time = local.time()
+    return any(p.weekday == local.weekday() and p.opens <= now_time < p.closes for p in periods)

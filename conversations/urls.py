@@ -23,6 +23,7 @@ urlpatterns = [
         views.conversation_transfer,
         name="conversation-transfer",
     ),
+    path("supervisor/queues/", views.supervisor_queues, name="supervisor-queues"),
     path("offers/<int:pk>/accept/", views.offer_accept, name="offer-accept"),
     path("offers/<int:pk>/reject/", views.offer_reject, name="offer-reject"),
 ]

@@ -402,3 +402,26 @@ def test_queue_figures_match_a_hand_computed_example(service):
     assert figures.average_speed_of_answer_seconds == 20.0
     assert figures.agents_by_state == {"ready": 1, "busy": 1, "not_ready": 1}
     assert figures.estimated_wait_seconds == round(20 * 3 / 2)
+
+
+@pytest.mark.django_db
+def test_business_hours_and_holidays_decide_if_a_service_is_open(service):
+    import datetime as dt
+
+    from conversations.models import BusinessHours, Holiday
+
+    service.time_zone = "Europe/Madrid"
+    service.save()
+    assert selectors.service_is_open(service=service)  # no hours configured: always open
+    BusinessHours.objects.create(service=service, weekday=0, opens=dt.time(9), closes=dt.time(13))
+    BusinessHours.objects.create(service=service, weekday=0, opens=dt.time(15), closes=dt.time(18))
+    madrid = dt.timezone(dt.timedelta(hours=1))  # CET in winter
+    monday = dt.datetime(2026, 11, 23, tzinfo=madrid)
+
+    assert selectors.service_is_open(service=service, at=monday.replace(hour=10))
+    assert not selectors.service_is_open(service=service, at=monday.replace(hour=14))
+    assert selectors.service_is_open(service=service, at=monday.replace(hour=17, minute=59))
+    assert not selectors.service_is_open(service=service, at=monday.replace(hour=18))
+    assert not selectors.service_is_open(service=service, at=monday.replace(day=24, hour=10))
+    Holiday.objects.create(service=service, date=dt.date(2026, 11, 23), name="Local holiday")
+    assert not selectors.service_is_open(service=service, at=monday.replace(hour=10))
