@@ -1,0 +1,102 @@
+"""Recognition: which contact an inbound interaction comes from."""
+
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+
+from ..models import Contact, Identity
+from ..normalize import normalize_identity
+
+MAX_MERGE_HOPS = 20
+
+
+@dataclass
+class Recognition:
+    """Result of recognizing a customer from the identities an inbound interaction carries."""
+
+    contact: Contact
+    created: bool
+    candidates: list[Contact] = field(default_factory=list)
+
+    @property
+    def possible_duplicate(self) -> bool:
+        return len(self.candidates) > 1
+
+
+def contact_recognize(
+    *, identities: list[tuple[str, str]], first_name: str = "", last_name: str = ""
+) -> Recognition:
+    """Find the contact owning any of ``identities`` (kind, raw value) or create one.
+
+    Values are normalized first. Identities nobody owns are attached to the recognized contact.
+    When they point at several contacts nothing is merged: the first match wins and the others
+    are returned as candidates so the agent sees "possible duplicate".
+
+    The recognized contact is locked (``select_for_update``) for the rest of the caller's
+    transaction, so a merge running at the same time either waits for this inbound to commit and
+    then moves what it wrote, or commits first and is followed here (``merged_into``): no inbound
+    ever lands on a contact that has just been merged away. Must run inside the caller's
+    transaction.
+    """
+    normalized = list(
+        dict.fromkeys((kind, normalize_identity(kind, raw)) for kind, raw in identities)
+    )
+    owner_ids: list[int] = []
+    known: set[tuple[str, str]] = set()
+    for kind, value in normalized:
+        owner_id = (
+            Identity.objects.filter(kind=kind, value=value)
+            .values_list("contact_id", flat=True)
+            .first()
+        )
+        if owner_id is not None:
+            known.add((kind, value))
+            if owner_id not in owner_ids:
+                owner_ids.append(owner_id)
+    created = not owner_ids
+    if created:
+        contact = Contact.objects.create(first_name=first_name, last_name=last_name)
+        candidates = []
+    else:
+        contact = contact_lock_current(owner_ids[0])
+        candidates = [contact]
+        for other_id in owner_ids[1:]:
+            other = contact_current(other_id)
+            if other.pk not in {c.pk for c in candidates}:
+                candidates.append(other)
+    if not created and not (contact.first_name or contact.last_name) and (first_name or last_name):
+        contact.first_name, contact.last_name = first_name, last_name
+        contact.save(update_fields=["first_name", "last_name", "updated_at"])
+    for kind, value in normalized:
+        if (kind, value) not in known:
+            _identity_attach(contact=contact, kind=kind, value=value)
+    return Recognition(contact=contact, created=created, candidates=candidates)
+
+
+def contact_lock_current(pk: int) -> Contact:
+    """Lock the contact ``pk``, or the contact it was merged into (followed and locked)."""
+    for _hop in range(MAX_MERGE_HOPS):
+        contact = Contact.objects.select_for_update().get(pk=pk)
+        if contact.merged_into_id is None:
+            return contact
+        pk = contact.merged_into_id
+    raise RuntimeError(f"Merge chain longer than {MAX_MERGE_HOPS} from contact {pk}.")
+
+
+def contact_current(pk: int) -> Contact:
+    """The contact ``pk``, or the one it was (transitively) merged into; no lock."""
+    for _hop in range(MAX_MERGE_HOPS):
+        contact = Contact.objects.get(pk=pk)
+        if contact.merged_into_id is None:
+            return contact
+        pk = contact.merged_into_id
+    raise RuntimeError(f"Merge chain longer than {MAX_MERGE_HOPS} from contact {pk}.")
+
+
+def _identity_attach(*, contact: Contact, kind: str, value: str) -> Identity:
+    """Insert guarded by the unique constraint: a racing insert makes us reuse the winner's row."""
+    try:
+        with transaction.atomic():
+            return Identity.objects.create(contact=contact, kind=kind, value=value)
+    except IntegrityError:
+        return Identity.objects.get(kind=kind, value=value)
