@@ -22,6 +22,14 @@ def entry_point_for(*, channel: str, address: str) -> EntryPoint:
     return entry_point
 
 
+def entry_point_addresses(channel: str, service_id: int) -> list[str]:
+    """Addresses a service can send ``channel`` from: its own entry points first, then others."""
+    rows = EntryPoint.objects.filter(channel=channel, active=True).values_list(
+        "address", "service_id"
+    )
+    return [address for address, owner in sorted(rows, key=lambda row: row[1] != service_id)]
+
+
 @dataclass
 class InboundSms:
     message_sid: str

@@ -146,6 +146,42 @@ class AgentState(models.TextChoices):
     LOGGED_OUT = "logged_out", _("Logged out")
 
 
+class NotReadyReason(models.Model):
+    """Reasons agents pick for Not Ready (managed in admin). System reasons are applied
+    automatically: "missed offer", "disconnected", "logging out"."""
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    active = models.BooleanField(_("active"), default=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CannedResponse(models.Model):
+    """A reply template; placeholders {{ contact.first_name }}, {{ agent.name }}, {{ case }}."""
+
+    service = models.ForeignKey(
+        Service,
+        on_delete=models.CASCADE,
+        related_name="canned_responses",
+        null=True,
+        blank=True,
+        help_text=_("Empty: available in every service."),
+    )
+    title = models.CharField(_("title"), max_length=120)
+    body = models.TextField(_("text"))
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
 class AgentSkill(models.Model):
     agent = models.ForeignKey("AgentProfile", on_delete=models.CASCADE, related_name="skills")
     skill = models.ForeignKey(Skill, on_delete=models.CASCADE, related_name="agents")
@@ -226,6 +262,7 @@ class Conversation(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     disposition = models.ForeignKey(Disposition, on_delete=models.PROTECT, null=True, blank=True)
     wrap_up_notes = models.TextField(blank=True)
+    wrap_up_started_at = models.DateTimeField(null=True, blank=True)
     last_message_at = models.DateTimeField(null=True, blank=True)
     duplicate_candidates = models.ManyToManyField(Contact, blank=True, related_name="+")
 

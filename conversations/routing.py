@@ -189,7 +189,7 @@ def _offer_create(
     realtime.publish(
         audiences=[realtime.agent_audience(profile.user_id), realtime.SUPERVISORS],
         type="offer.created",
-        payload=_offer_payload(offer),
+        payload=offer_payload(offer),
     )
     if interaction.channel in (interaction.service.auto_accept_channels or []):
         return offer_accept(offer_id=offer.pk, user=profile.user)
@@ -239,7 +239,7 @@ def offer_accept(*, offer_id: int, user: AbstractBaseUser) -> Offer:
         realtime.publish(
             audiences=[realtime.agent_audience(user.pk), realtime.SUPERVISORS],
             type="offer.accepted",
-            payload=_offer_payload(offer),
+            payload=offer_payload(offer),
         )
         audiences = conversation_audiences(conversation)
         if previous_agent_id and previous_agent_id != user.pk:
@@ -310,7 +310,7 @@ def _offer_end(offer: Offer, state: str) -> None:
     realtime.publish(
         audiences=[realtime.agent_audience(offer.agent_id), realtime.SUPERVISORS],
         type=f"offer.{state}",
-        payload=_offer_payload(offer),
+        payload=offer_payload(offer),
     )
     if offer.is_transfer and conversation.agent_id and conversation.agent_id != offer.agent_id:
         # A declined transfer goes back to the agent who asked for it.
@@ -325,7 +325,7 @@ def _offer_end(offer: Offer, state: str) -> None:
     route_service_on_commit(interaction.service_id)
 
 
-def _offer_payload(offer: Offer) -> dict:
+def offer_payload(offer: Offer) -> dict:
     interaction = offer.interaction
     return {
         "offer_id": offer.pk,
@@ -364,17 +364,25 @@ def agent_has_work(*, user_id: int) -> bool:
     return Interaction.objects.filter(agent_id=user_id, state__in=LOAD_STATES).exists()
 
 
+def agent_has_wrap_up(*, user_id: int) -> bool:
+    wrap_up = Conversation.objects.filter(agent_id=user_id, status=Conversation.Status.WRAP_UP)
+    return wrap_up.exists()
+
+
 def agent_work_state_sync(*, user_id: int) -> None:
-    """Busy is derived from work: Ready with work becomes Busy, Busy without work becomes Ready
-    (or the state the agent asked for meanwhile)."""
+    """Busy and After Call Work are derived from work: with live interactions the agent is Busy;
+    with none but a conversation in wrap-up, After Call Work; with neither, Ready again (or the
+    Not Ready they asked for meanwhile)."""
     profile = AgentProfile.objects.select_for_update().filter(user_id=user_id).first()
     if profile is None:
         return
-    working = agent_has_work(user_id=user_id)
-    if profile.state == AgentState.READY and working:
-        _state_change(profile=profile, state=AgentState.BUSY)
-    elif profile.state == AgentState.BUSY and not working:
-        if profile.requested_state == AgentState.NOT_READY:
+    derived = (AgentState.READY, AgentState.BUSY, AgentState.AFTER_CALL_WORK)
+    if profile.state in derived:
+        if agent_has_work(user_id=user_id):
+            _state_change(profile=profile, state=AgentState.BUSY)
+        elif agent_has_wrap_up(user_id=user_id):
+            _state_change(profile=profile, state=AgentState.AFTER_CALL_WORK)
+        elif profile.requested_state == AgentState.NOT_READY:
             _state_change(
                 profile=profile, state=AgentState.NOT_READY, reason=profile.requested_reason
             )
@@ -399,42 +407,44 @@ def agent_state_set(*, user: AbstractBaseUser, state: str, reason: str = "") -> 
             _state_change(profile=profile, state=AgentState.BUSY if working else AgentState.READY)
             for service_id in profile.services.values_list("id", flat=True):
                 route_service_on_commit(service_id)
+        elif agent_has_work(user_id=user.pk) or agent_has_wrap_up(user_id=user.pk):
+            # Takes effect when the current work and wrap-up are done.
+            profile.requested_state, profile.requested_reason = AgentState.NOT_READY, reason
+            profile.save(update_fields=["requested_state", "requested_reason"])
+            realtime.publish(
+                audiences=[realtime.agent_audience(user.pk), realtime.SUPERVISORS],
+                type="agent.state_requested",
+                payload={"agent_id": user.pk, "state": AgentState.NOT_READY, "reason": reason},
+            )
         else:
             _state_change(profile=profile, state=AgentState.NOT_READY, reason=reason)
     return profile
 
 
-# --- Ending and transfers -------------------------------------------------------------------
-
-
-def interaction_end(*, interaction: Interaction, by_customer: bool = False) -> Interaction:
-    """End one interaction. Ending it while it waits or rings is an abandon."""
+def agent_state_force(
+    *, supervisor: AbstractBaseUser, agent: AbstractBaseUser, state: str, reason: str = ""
+) -> AgentProfile:
+    """A supervisor forces an agent's state (e.g. Not Ready for a forgotten break)."""
+    if not is_supervisor(supervisor):
+        raise NotFound("Agent not found.")
+    if state not in (AgentState.READY, AgentState.NOT_READY, AgentState.LOGGED_OUT):
+        raise ValidationError("Choose Ready, Not Ready or Logged out.", field="state")
     with transaction.atomic():
-        interaction = Interaction.objects.select_for_update().get(pk=interaction.pk)
-        if interaction.state == Interaction.State.ENDED:
-            return interaction
-        now = timezone.now()
-        if interaction.state in (Interaction.State.QUEUED, Interaction.State.OFFERED):
-            interaction.abandoned_at = now
-            for offer in Offer.objects.select_for_update().filter(
-                interaction=interaction, state=Offer.State.OFFERED
-            ):
-                offer.state = Offer.State.CANCELLED
-                offer.ended_at = now
-                offer.save(update_fields=["state", "ended_at"])
-                realtime.publish(
-                    audiences=[realtime.agent_audience(offer.agent_id), realtime.SUPERVISORS],
-                    type="offer.cancelled",
-                    payload=_offer_payload(offer),
-                )
-        interaction.state = Interaction.State.ENDED
-        interaction.ended_at = now
-        interaction.save(update_fields=["state", "ended_at", "abandoned_at"])
-        if interaction.agent_id:
-            agent_work_state_sync(user_id=interaction.agent_id)
-        if interaction.service_id:
-            route_service_on_commit(interaction.service_id)
-    return interaction
+        profile = AgentProfile.objects.select_for_update().filter(user=agent).first()
+        if profile is None:
+            raise NotFound("Agent not found.")
+        profile.requested_state = profile.requested_reason = ""
+        profile.save(update_fields=["requested_state", "requested_reason"])
+        if state == AgentState.READY and agent_has_work(user_id=agent.pk):
+            state = AgentState.BUSY
+        _state_change(profile=profile, state=state, reason=reason or "forced by supervisor")
+        if state in ROUTABLE_STATES:
+            for service_id in profile.services.values_list("id", flat=True):
+                route_service_on_commit(service_id)
+    return profile
+
+
+# --- Transfers -------------------------------------------------------------------
 
 
 def transfer_to_service(

@@ -1,5 +1,6 @@
 """Reads for pages and the API, permission-scoped."""
 
+import re
 import zoneinfo
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,7 +22,15 @@ from django.utils import timezone
 
 from contactcenter.exceptions import NotFound
 
-from .models import AgentProfile, Conversation, Interaction, Message, Offer, Service
+from .models import (
+    AgentProfile,
+    CannedResponse,
+    Conversation,
+    Interaction,
+    Message,
+    Offer,
+    Service,
+)
 
 TIMELINE_PAGE = 50
 
@@ -228,3 +237,68 @@ def service_is_open(*, service: Service, at: datetime | None = None) -> bool:
         return True
     now_time = local.time()
     return any(p.weekday == local.weekday() and p.opens <= now_time < p.closes for p in periods)
+
+
+@dataclass(frozen=True)
+class ComposerTarget:
+    """One choice of the composer's channel selector."""
+
+    channel: str
+    to_address: str
+    label: str
+    new_leg: bool
+
+
+def composer_targets(*, conversation: Conversation) -> list[ComposerTarget]:
+    """Reply on an open interaction, or continue on another channel (an SMS to a contact phone)."""
+    from .outbound import sender_addresses
+
+    active = list(
+        conversation.interactions.filter(state=Interaction.State.ACTIVE).order_by("-started_at")
+    )
+    targets = [
+        ComposerTarget(
+            channel=i.channel,
+            to_address=i.customer_address,
+            label=f"{i.get_channel_display()} {i.customer_address}".strip(),
+            new_leg=False,
+        )
+        for i in active
+    ]
+    texting = {i.customer_address for i in active if i.channel == "sms"}
+    if sender_addresses(channel="sms", service_id=conversation.service_id):
+        for phone in conversation.contact.identities.filter(kind="phone").values_list(
+            "value", flat=True
+        ):
+            if phone not in texting:
+                targets.append(
+                    ComposerTarget(
+                        channel="sms", to_address=phone, label=f"SMS {phone}", new_leg=True
+                    )
+                )
+    return targets
+
+
+_PLACEHOLDER = re.compile(r"{{\s*(contact\.first_name|contact\.last_name|agent\.name|case)\s*}}")
+
+
+def canned_responses_for(*, conversation: Conversation, user: AbstractBaseUser) -> list[dict]:
+    """The service's (and global) canned responses with placeholders filled in."""
+    profile = getattr(user, "agent_profile", None)
+    values = {
+        "contact.first_name": conversation.contact.first_name,
+        "contact.last_name": conversation.contact.last_name,
+        "agent.name": profile.name if profile else user.get_username(),
+        "case": conversation.number,
+    }
+    responses = CannedResponse.objects.filter(
+        Q(service=conversation.service_id) | Q(service__isnull=True)
+    ).order_by("title")
+    return [
+        {
+            "id": r.pk,
+            "title": r.title,
+            "text": _PLACEHOLDER.sub(lambda m: values[m.group(1)], r.body),
+        }
+        for r in responses
+    ]

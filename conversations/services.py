@@ -199,6 +199,8 @@ def message_send(
     body: str,
     channel: str | None = None,
     client_token: str = "",
+    to_address: str = "",
+    from_address: str = "",
 ) -> Message:
     """Queue an agent's reply. The Message row is the outbox; delivery runs after commit.
 
@@ -217,7 +219,13 @@ def message_send(
     with transaction.atomic():
         conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
         _ensure_can_act(conversation=conversation, user=user)
-        interaction = _interaction_for_reply(conversation=conversation, channel=channel)
+        interaction = _interaction_for_reply(
+            conversation=conversation,
+            channel=channel,
+            user=user,
+            to_address=to_address,
+            from_address=from_address,
+        )
         limit = MAX_BODY_LENGTH.get(interaction.channel, 5000)
         if len(body) > limit:
             raise ValidationError(
@@ -262,15 +270,84 @@ def _ensure_can_act(*, conversation: Conversation, user: AbstractBaseUser) -> No
         raise InvalidState("The conversation is closed.")
 
 
-def _interaction_for_reply(*, conversation: Conversation, channel: str | None) -> Interaction:
-    interactions = conversation.interactions.exclude(state=Interaction.State.ENDED)
+def _interaction_for_reply(
+    *,
+    conversation: Conversation,
+    channel: str | None,
+    user: AbstractBaseUser,
+    to_address: str = "",
+    from_address: str = "",
+) -> Interaction:
+    """The open interaction to reply on; or, with an address, a new outbound leg of ``channel``
+    in the same conversation (an SMS to the contact's phone during a chat)."""
+    interactions = conversation.interactions.filter(state=Interaction.State.ACTIVE)
     if channel:
         if channel not in Channel.values:
             raise ValidationError(f"Unknown channel '{channel}'.", field="channel")
         interactions = interactions.filter(channel=channel)
+    if to_address:
+        interactions = interactions.filter(customer_address=to_address)
     interaction = interactions.order_by("-started_at", "-id").first()
-    if interaction is None:
+    if interaction is not None:
+        return interaction
+    if not channel or not to_address:
         raise InvalidState("There is no open interaction to reply on.", field="channel")
+    return _outbound_leg_open(
+        conversation=conversation,
+        channel=channel,
+        user=user,
+        to_address=to_address,
+        from_address=from_address,
+    )
+
+
+def _outbound_leg_open(
+    *,
+    conversation: Conversation,
+    channel: str,
+    user: AbstractBaseUser,
+    to_address: str,
+    from_address: str,
+) -> Interaction:
+    from .outbound import sender_addresses
+
+    if conversation.status != Conversation.Status.OPEN:
+        raise InvalidState("The conversation is in wrap-up; no new interaction can start.")
+    kind = {Channel.SMS: "phone", Channel.VOICE: "phone", Channel.EMAIL: "email"}.get(channel)
+    if kind is None:
+        raise ValidationError(f"Cannot start a {channel} interaction.", field="channel")
+    owned = conversation.contact.identities.filter(kind=kind, value=to_address).exists()
+    if not owned:
+        raise ValidationError(
+            f"{to_address} is not one of this contact's {kind} identities.", field="to"
+        )
+    addresses = sender_addresses(channel=channel, service_id=conversation.service_id)
+    from_address = from_address or (addresses[0] if addresses else "")
+    if from_address not in addresses:
+        raise ValidationError(
+            f"{from_address or 'Nothing'} is not an address this service can send from.",
+            field="from",
+        )
+    interaction = Interaction.objects.create(
+        conversation=conversation,
+        channel=channel,
+        direction=Interaction.Direction.OUTBOUND,
+        state=Interaction.State.ACTIVE,
+        customer_address=to_address,
+        service_address=from_address,
+        agent=user,
+        service_id=conversation.service_id,
+        answered_at=timezone.now(),
+    )
+    realtime.publish(
+        audiences=conversation_audiences(conversation),
+        type="interaction.started",
+        payload={
+            "conversation_id": conversation.pk,
+            "interaction_id": interaction.pk,
+            "channel": channel,
+        },
+    )
     return interaction
 
 
@@ -373,25 +450,32 @@ def outbound_requeue_stuck(*, older_than_seconds: int) -> list[int]:
     return ids
 
 
-# --- Closing ---------------------------------------------------------------------------------
+# --- Notes ----------------------------------------------------------------------------------
 
 
-def conversation_close(*, conversation: Conversation, user: AbstractBaseUser) -> Conversation:
+def note_add(*, conversation: Conversation, user: AbstractBaseUser, body: str) -> Message:
+    """An internal note in the timeline: staff only, never sent to the customer."""
+    body = (body or "").strip()
+    if not body:
+        raise ValidationError("The note is empty.", field="body")
     with transaction.atomic():
         conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
-        _ensure_can_act(conversation=conversation, user=user)
-        now = timezone.now()
-        for interaction in conversation.interactions.exclude(state=Interaction.State.ENDED):
-            routing.interaction_end(interaction=interaction)
-        conversation.status = Conversation.Status.CLOSED
-        conversation.closed_at = now
-        conversation.save(update_fields=["status", "closed_at"])
+        if conversation.agent_id != user.pk and not is_supervisor(user):
+            raise NotFound("Conversation not found.")
+        message = Message.objects.create(
+            conversation=conversation,
+            direction=Message.Direction.INTERNAL,
+            kind=Message.Kind.NOTE,
+            body=body[:10_000],
+            sender=user,
+            status=MessageStatus.RECEIVED,
+        )
         realtime.publish(
             audiences=conversation_audiences(conversation),
-            type="conversation.closed",
-            payload=_conversation_payload(conversation),
+            type="message.created",
+            payload=_message_payload(message),
         )
-    return conversation
+    return message
 
 
 # --- Event payloads -------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import random
 from celery import current_app, shared_task
 from django.conf import settings
 
-from . import routing, services
+from . import lifecycle, routing, services
 from .outbound import SendError
 
 logger = logging.getLogger(__name__)
@@ -60,3 +60,11 @@ def expire_offer(offer_id: int) -> bool:
 @shared_task(ignore_result=True)
 def expire_offers() -> int:
     return sum(routing.offer_expire(offer_id=oid) for oid in routing.expired_offer_ids())
+
+
+@shared_task(ignore_result=True)
+def expire_wrap_ups() -> int:
+    """Close-out: conversations whose after-call work ran past the service's timeout."""
+    return sum(
+        lifecycle.wrap_up_expire(conversation_id=cid) for cid in lifecycle.expired_wrap_up_ids()
+    )

@@ -17,7 +17,11 @@ urlpatterns = [
         name="conversation-messages",
     ),
     path("conversations/<int:pk>/reply/", views.conversation_reply, name="conversation-reply"),
-    path("conversations/<int:pk>/close/", views.conversation_close, name="conversation-close"),
+    path("conversations/<int:pk>/end/", views.conversation_end, name="conversation-end"),
+    path(
+        "conversations/<int:pk>/wrap-up/", views.conversation_wrap_up, name="conversation-wrap-up"
+    ),
+    path("conversations/<int:pk>/notes/", views.conversation_note, name="conversation-note"),
     path(
         "conversations/<int:pk>/transfer/",
         views.conversation_transfer,

@@ -12,8 +12,9 @@ from contactcenter.exceptions import ValidationError
 from contactcenter.http import domain_errors_as_json
 from contactcenter.realtime import latest_event_id
 
-from . import routing, selectors, services
-from .models import AgentState, Service
+from . import lifecycle, routing, selectors, services
+from .models import AgentState, Disposition, Service
+from .outbound import sender_addresses
 
 
 def _list_context(request: HttpRequest) -> dict:
@@ -49,6 +50,12 @@ def conversation_detail(request: HttpRequest, pk: int) -> HttpResponse:
         messages=selectors.timeline_messages(conversation=conversation),
         interactions=list(conversation.interactions.all()),
         transfer=selectors.transfer_targets(user=request.user),
+        composer_targets=selectors.composer_targets(conversation=conversation),
+        sender_numbers=sender_addresses(channel="sms", service_id=conversation.service_id),
+        canned_responses=selectors.canned_responses_for(
+            conversation=conversation, user=request.user
+        ),
+        dispositions=list(conversation.service.dispositions.filter(active=True)),
     )
     return render(request, "conversations/desktop.html", context)
 
@@ -81,6 +88,8 @@ def conversation_reply(request: HttpRequest, pk: int) -> HttpResponse:
         body=request.POST.get("body", ""),
         channel=request.POST.get("channel") or None,
         client_token=request.POST.get("client_token", "")[:64],
+        to_address=request.POST.get("to", ""),
+        from_address=request.POST.get("from", ""),
     )
     return JsonResponse({"message_id": message.pk, "status": message.status}, status=201)
 
@@ -88,10 +97,41 @@ def conversation_reply(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 @domain_errors_as_json
-def conversation_close(request: HttpRequest, pk: int) -> HttpResponse:
+def conversation_end(request: HttpRequest, pk: int) -> HttpResponse:
     conversation = selectors.conversation_get_for_agent(user=request.user, pk=pk)
-    conversation = services.conversation_close(conversation=conversation, user=request.user)
+    conversation = lifecycle.conversation_end(conversation=conversation, user=request.user)
     return JsonResponse({"conversation_id": conversation.pk, "status": conversation.status})
+
+
+@login_required
+@require_POST
+@domain_errors_as_json
+def conversation_wrap_up(request: HttpRequest, pk: int) -> HttpResponse:
+    conversation = selectors.conversation_get_for_agent(user=request.user, pk=pk)
+    raw = request.POST.get("disposition", "")
+    disposition = None
+    if raw:
+        disposition = Disposition.objects.filter(pk=int(raw) if raw.isdigit() else 0).first()
+        if disposition is None:
+            raise ValidationError("Unknown disposition.", field="disposition")
+    conversation = lifecycle.conversation_wrap_up(
+        conversation=conversation,
+        user=request.user,
+        disposition=disposition,
+        notes=request.POST.get("notes", "")[:10_000],
+    )
+    return JsonResponse({"conversation_id": conversation.pk, "status": conversation.status})
+
+
+@login_required
+@require_POST
+@domain_errors_as_json
+def conversation_note(request: HttpRequest, pk: int) -> HttpResponse:
+    conversation = selectors.conversation_get_for_agent(user=request.user, pk=pk)
+    message = services.note_add(
+        conversation=conversation, user=request.user, body=request.POST.get("body", "")
+    )
+    return JsonResponse({"message_id": message.pk}, status=201)
 
 
 @login_required

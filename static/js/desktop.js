@@ -2,6 +2,7 @@
 // Server-rendered fragments are fetched on events, so a live page shows what a fresh render shows;
 // customer text only ever arrives as server-escaped HTML or through textContent.
 import { AgentSocket } from "./realtime.js";
+import { smsSegments } from "./sms_segments.js";
 
 const body = document.body;
 const conversationId = Number(body.dataset.conversationId || 0);
@@ -97,7 +98,13 @@ function applyEvent(event) {
   }
   if (event.type === "message.created") appendNewMessages();
   else if (event.type === "message.status_changed") updateStatus(payload);
-  else if (event.type === "conversation.closed") window.location.reload();
+  else if (event.type === "conversation.closed" || event.type === "conversation.wrap_up") {
+    const status = document.getElementById("conversation-status");
+    const expected = event.type === "conversation.closed" ? "closed" : "wrap_up";
+    if (!status || status.dataset.status !== expected) window.location.reload();
+  } else if (event.type === "interaction.started" || event.type === "conversation.transferred") {
+    window.location.reload();
+  }
 }
 
 function applyState(payload) {
@@ -128,6 +135,34 @@ if (composer) {
   const errorBox = document.getElementById("composer-error");
   const token = composer.querySelector("input[name=client_token]");
   token.value = crypto.randomUUID();
+  const targetSelect = document.getElementById("composer-target");
+  const counter = document.getElementById("segment-counter");
+  const canned = document.getElementById("composer-canned");
+  const fromSelect = document.getElementById("composer-from");
+  function updateSegments() {
+    const option = targetSelect && targetSelect.selectedOptions[0];
+    const channel = option ? option.dataset.channel : "";
+    if (fromSelect) fromSelect.disabled = !(option && option.dataset.newLeg === "1");
+    composer.classList.toggle("note-mode", channel === "note");
+    if (channel !== "sms") {
+      counter.textContent = "";
+      return;
+    }
+    const { segments, encoding, length } = smsSegments(textarea.value);
+    counter.textContent = `${length} · ${encoding} · ${segments} SMS`;
+  }
+  textarea.addEventListener("input", updateSegments);
+  if (targetSelect) targetSelect.addEventListener("change", updateSegments);
+  if (canned) {
+    canned.addEventListener("change", () => {
+      if (!canned.value) return;
+      textarea.value = textarea.value ? `${textarea.value}\n${canned.value}` : canned.value;
+      canned.value = "";
+      textarea.focus();
+      updateSegments();
+    });
+  }
+  updateSegments();
   textarea.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && !event.shiftKey) {
       event.preventDefault();
@@ -138,9 +173,13 @@ if (composer) {
     event.preventDefault();
     errorBox.textContent = "";
     const button = composer.querySelector("button[type=submit]");
+    const [channel, to] = (targetSelect ? targetSelect.value : "|").split("|");
+    const isNote = channel === "note";
+    composer.querySelector("input[name=channel]").value = isNote ? "" : channel;
+    composer.querySelector("input[name=to]").value = isNote ? "" : to;
     button.disabled = true;
     try {
-      const response = await fetch(composer.action, {
+      const response = await fetch(isNote ? composer.dataset.noteUrl : composer.action, {
         method: "POST",
         body: new FormData(composer),
         headers: { "X-CSRFToken": csrfToken() },
@@ -149,7 +188,10 @@ if (composer) {
       if (response.ok) {
         textarea.value = "";
         token.value = crypto.randomUUID();
-        appendNewMessages();
+        updateSegments();
+        const option = targetSelect && targetSelect.selectedOptions[0];
+        if (option && option.dataset.newLeg === "1") window.location.reload();
+        else appendNewMessages();
       } else {
         const data = await response.json().catch(() => ({}));
         errorBox.textContent = data.detail || `Error ${response.status}`;
@@ -175,18 +217,43 @@ if (stateSelect) {
   });
 }
 
-document.querySelectorAll("form.js-close").forEach((form) => {
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const response = await fetch(form.action, {
-      method: "POST",
-      body: new FormData(form),
-      headers: { "X-CSRFToken": csrfToken() },
-      credentials: "same-origin",
-    });
-    if (response.ok) window.location.assign("/");
+async function postForm(form) {
+  const response = await fetch(form.action, {
+    method: "POST",
+    body: new FormData(form),
+    headers: { "X-CSRFToken": csrfToken() },
+    credentials: "same-origin",
   });
-});
+  const data = await response.json().catch(() => ({}));
+  return { response, data };
+}
+
+const endForm = document.querySelector("form.js-end");
+if (endForm) {
+  endForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const { response, data } = await postForm(endForm);
+    if (!response.ok) window.alert(data.detail || `Error ${response.status}`);
+    else if (data.status === "closed") window.location.assign("/");
+    else window.location.reload();
+  });
+  document.addEventListener("keydown", (event) => {
+    if (event.altKey && (event.key === "q" || event.key === "Q")) {
+      event.preventDefault();
+      endForm.requestSubmit();
+    }
+  });
+}
+
+const wrapUp = document.getElementById("wrap-up");
+if (wrapUp) {
+  wrapUp.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const { response, data } = await postForm(wrapUp);
+    if (response.ok) window.location.assign("/");
+    else document.getElementById("wrap-up-error").textContent = data.detail || `Error ${response.status}`;
+  });
+}
 
 // Offers: countdown, accept/reject, and a notification when the tab is hidden.
 function tickCountdowns() {
@@ -242,3 +309,4 @@ document.querySelectorAll("form.js-transfer").forEach((form) => {
     else appendNewMessages();
   });
 });
+

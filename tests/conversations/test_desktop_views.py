@@ -80,7 +80,7 @@ def test_another_agent_cannot_open_reply_to_or_close_a_conversation(client, agen
     assert client.get(reverse("conversation-detail", args=[conversation.pk])).status_code == 404
     assert client.get(reverse("conversation-messages", args=[conversation.pk])).status_code == 404
     reply = client.post(reverse("conversation-reply", args=[conversation.pk]), {"body": "hi"})
-    close = client.post(reverse("conversation-close", args=[conversation.pk]))
+    close = client.post(reverse("conversation-end", args=[conversation.pk]))
 
     assert reply.status_code == close.status_code == 404
     assert Message.objects.count() == 0

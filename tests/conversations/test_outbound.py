@@ -4,7 +4,7 @@ from django.db import transaction
 from contactcenter import realtime
 from contactcenter.exceptions import InvalidState, NotFound, ValidationError
 from contactcenter.models import Event
-from conversations import outbound, services, tasks
+from conversations import lifecycle, outbound, services, tasks
 from conversations.models import Message, MessageStatus
 from tests.factories import InteractionFactory
 
@@ -195,6 +195,7 @@ def test_another_agent_cannot_reply(conversation, agent_b):
 
 @pytest.mark.django_db
 def test_reply_to_a_closed_conversation_is_refused(conversation, agent_a):
-    services.conversation_close(conversation=conversation, user=agent_a)
+    lifecycle.conversation_end(conversation=conversation, user=agent_a)
+    lifecycle.conversation_wrap_up(conversation=conversation, user=agent_a, disposition=None)
     with pytest.raises(InvalidState):
         services.message_send(conversation=conversation, user=agent_a, body="late")

@@ -7,7 +7,7 @@ import time_machine
 from django.utils import timezone
 
 from contacts.models import Identity
-from conversations import routing, selectors, services, tasks
+from conversations import lifecycle, routing, selectors, services, tasks
 from conversations.models import (
     AgentSkill,
     AgentState,
@@ -78,7 +78,7 @@ def test_fifty_chats_for_ten_agents_give_each_exactly_four(service, agents, run_
     # Capacity frees: the agent accepts and ends one chat -> the longest waiting is offered next.
     offer = live_offers(agents[0]).first()
     run_on_commit(lambda: routing.offer_accept(offer_id=offer.pk, user=agents[0]))
-    run_on_commit(lambda: routing.interaction_end(interaction=offer.interaction))
+    run_on_commit(lambda: lifecycle.interaction_end(interaction=offer.interaction))
     next_offer = live_offers(agents[0]).order_by("-id").first()
     assert next_offer.interaction == interactions[40]
     # Another frees: the next in arrival order.
@@ -260,7 +260,12 @@ def test_returning_customer_is_offered_to_their_last_agent(service, run_on_commi
         offer = chat.offers.get(state=Offer.State.OFFERED)
     run_on_commit(lambda: routing.offer_accept(offer_id=offer.pk, user=last.user))
     conversation = chat.conversation
-    run_on_commit(lambda: services.conversation_close(conversation=conversation, user=last.user))
+    run_on_commit(lambda: lifecycle.conversation_end(conversation=conversation, user=last.user))
+    run_on_commit(
+        lambda: lifecycle.conversation_wrap_up(
+            conversation=conversation, user=last.user, disposition=None
+        )
+    )
 
     # Outside the conversation window (a new conversation) but within routing continuation.
     with time_machine.travel(timezone.now() + timedelta(hours=13)):

@@ -1,0 +1,209 @@
+"""Ending work: interactions end, conversations go through wrap-up and close.
+
+Ending the last interaction of a conversation an agent handled puts it in wrap-up when the
+service uses after-call work or requires a disposition; otherwise it closes. Submitting wrap-up
+closes it and returns the agent to Ready (or the Not Ready they asked for meanwhile); a close-out
+job enforces the after-call-work timeout.
+"""
+
+from datetime import timedelta
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from contactcenter import realtime
+from contactcenter.exceptions import InvalidState, NotFound, ValidationError
+
+from . import routing
+from .models import Conversation, Disposition, Interaction, Message, MessageStatus, Offer
+from .selectors import conversation_audiences, is_supervisor
+
+
+def interaction_end(*, interaction: Interaction) -> Interaction:
+    """End one interaction. Ending it while it waits or rings is an abandon."""
+    with transaction.atomic():
+        interaction = Interaction.objects.select_for_update().get(pk=interaction.pk)
+        if interaction.state == Interaction.State.ENDED:
+            return interaction
+        now = timezone.now()
+        if interaction.state in (Interaction.State.QUEUED, Interaction.State.OFFERED):
+            interaction.abandoned_at = now
+            for offer in Offer.objects.select_for_update().filter(
+                interaction=interaction, state=Offer.State.OFFERED
+            ):
+                offer.state = Offer.State.CANCELLED
+                offer.ended_at = now
+                offer.save(update_fields=["state", "ended_at"])
+                realtime.publish(
+                    audiences=[realtime.agent_audience(offer.agent_id), realtime.SUPERVISORS],
+                    type="offer.cancelled",
+                    payload=routing.offer_payload(offer),
+                )
+        interaction.state = Interaction.State.ENDED
+        interaction.ended_at = now
+        interaction.save(update_fields=["state", "ended_at", "abandoned_at"])
+        _after_interaction_end(interaction)
+        if interaction.agent_id:
+            routing.agent_work_state_sync(user_id=interaction.agent_id)
+        if interaction.service_id:
+            routing.route_service_on_commit(interaction.service_id)
+    return interaction
+
+
+def _after_interaction_end(interaction: Interaction) -> None:
+    conversation = Conversation.objects.select_for_update().get(pk=interaction.conversation_id)
+    still_open = conversation.interactions.exclude(state=Interaction.State.ENDED).exists()
+    if still_open or conversation.status != Conversation.Status.OPEN:
+        return
+    service = conversation.service
+    now = timezone.now()
+    if conversation.agent_id and (service.after_call_work or service.disposition_required):
+        conversation.status = Conversation.Status.WRAP_UP
+        conversation.wrap_up_started_at = now
+        conversation.save(update_fields=["status", "wrap_up_started_at"])
+        _publish(conversation, "conversation.wrap_up")
+    else:
+        _close(conversation, now=now)
+
+
+def conversation_end(*, conversation: Conversation, user: AbstractBaseUser) -> Conversation:
+    """The agent ends every open interaction of the conversation (then wrap-up or closed)."""
+    with transaction.atomic():
+        conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        _ensure_handler(conversation, user)
+        if conversation.status != Conversation.Status.OPEN:
+            return conversation
+        interactions = list(conversation.interactions.exclude(state=Interaction.State.ENDED))
+        for interaction in interactions:
+            interaction_end(interaction=interaction)
+        if not interactions:
+            _after_interaction_end_of(conversation)
+        conversation.refresh_from_db()
+    return conversation
+
+
+def _after_interaction_end_of(conversation: Conversation) -> None:
+    """A conversation with no open interaction left (e.g. all ended by the customer)."""
+    last = conversation.interactions.order_by("-ended_at", "-id").first()
+    if last is not None:
+        _after_interaction_end(last)
+    else:
+        _close(conversation, now=timezone.now())
+    if conversation.agent_id:
+        routing.agent_work_state_sync(user_id=conversation.agent_id)
+
+
+def conversation_wrap_up(
+    *,
+    conversation: Conversation,
+    user: AbstractBaseUser,
+    disposition: Disposition | None,
+    notes: str = "",
+) -> Conversation:
+    """Submit wrap-up: disposition (required when the service says so) and notes; closes."""
+    with transaction.atomic():
+        conversation = (
+            Conversation.objects.select_for_update()
+            .select_related("service")
+            .get(pk=conversation.pk)
+        )
+        _ensure_handler(conversation, user)
+        if conversation.status == Conversation.Status.OPEN:
+            raise InvalidState("End the conversation's interactions before wrap-up.")
+        if disposition is not None and (
+            disposition.service_id != conversation.service_id or not disposition.active
+        ):
+            raise ValidationError(
+                "That disposition does not belong to this service.", field="disposition"
+            )
+        if disposition is None and conversation.service.disposition_required:
+            raise ValidationError(
+                "Choose a disposition: this service requires one.", field="disposition"
+            )
+        conversation.disposition = disposition
+        conversation.wrap_up_notes = (notes or "").strip()
+        _close(conversation, now=timezone.now())
+        if conversation.agent_id:
+            routing.agent_work_state_sync(user_id=conversation.agent_id)
+    return conversation
+
+
+def expired_wrap_up_ids() -> list[int]:
+    """Conversations whose after-call work is past their service's timeout (checked again per id
+    under lock by ``wrap_up_expire``). Few conversations are in wrap-up at once, so the timeout
+    arithmetic is done here rather than in SQL, portably."""
+    now = timezone.now()
+    rows = Conversation.objects.filter(status=Conversation.Status.WRAP_UP).values_list(
+        "id", "wrap_up_started_at", "service__after_call_work_seconds"
+    )
+    return [
+        pk
+        for pk, started, seconds in rows[:5000]
+        if started is not None and started + timedelta(seconds=seconds) <= now
+    ]
+
+
+def wrap_up_expire(*, conversation_id: int) -> bool:
+    """Close one conversation whose after-call-work time ran out; idempotent."""
+    with transaction.atomic():
+        conversation = (
+            Conversation.objects.select_for_update()
+            .select_related("service")
+            .filter(pk=conversation_id, status=Conversation.Status.WRAP_UP)
+            .first()
+        )
+        if conversation is None:
+            return False
+        deadline = conversation.wrap_up_started_at + timedelta(
+            seconds=conversation.service.after_call_work_seconds
+        )
+        if timezone.now() < deadline:
+            return False
+        interaction = conversation.interactions.order_by("-id").first()
+        message = Message.objects.create(
+            conversation=conversation,
+            interaction=interaction,
+            channel=interaction.channel if interaction else "",
+            direction=Message.Direction.INTERNAL,
+            kind=Message.Kind.SYSTEM,
+            body="After-call work timed out; the conversation was closed without a disposition.",
+            status=MessageStatus.RECEIVED,
+        )
+        realtime.publish(
+            audiences=conversation_audiences(conversation),
+            type="message.created",
+            payload={"conversation_id": conversation.pk, "message_id": message.pk},
+        )
+        _close(conversation, now=timezone.now())
+        if conversation.agent_id:
+            routing.agent_work_state_sync(user_id=conversation.agent_id)
+    return True
+
+
+def _close(conversation: Conversation, *, now) -> None:
+    conversation.status = Conversation.Status.CLOSED
+    conversation.closed_at = now
+    conversation.save()
+    _publish(conversation, "conversation.closed")
+
+
+def _publish(conversation: Conversation, type_: str) -> None:
+    realtime.publish(
+        audiences=conversation_audiences(conversation),
+        type=type_,
+        payload={
+            "conversation_id": conversation.pk,
+            "number": conversation.number,
+            "status": conversation.status,
+            "agent_id": conversation.agent_id,
+            "service_id": conversation.service_id,
+        },
+    )
+
+
+def _ensure_handler(conversation: Conversation, user: AbstractBaseUser) -> None:
+    if conversation.agent_id != user.pk and not is_supervisor(user):
+        raise NotFound("Conversation not found.")
+    if conversation.status == Conversation.Status.CLOSED:
+        raise InvalidState("The conversation is closed.")
