@@ -1,14 +1,19 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
 
+from . import routing
 from .models import (
     AgentProfile,
     AgentSkill,
+    AgentState,
     BusinessHours,
+    CannedResponse,
     Conversation,
     Disposition,
     Holiday,
     Interaction,
     Message,
+    NotReadyReason,
     Offer,
     Service,
     ServiceSkill,
@@ -39,6 +44,20 @@ class HolidayInline(admin.TabularInline):
 class AgentSkillInline(admin.TabularInline):
     model = AgentSkill
     extra = 0
+
+
+@admin.register(NotReadyReason)
+class NotReadyReasonAdmin(admin.ModelAdmin):
+    list_display = ["name", "active", "position"]
+    list_editable = ["active", "position"]
+
+
+@admin.register(CannedResponse)
+class CannedResponseAdmin(admin.ModelAdmin):
+    list_display = ["title", "service"]
+    list_filter = ["service"]
+    list_select_related = ["service"]
+    search_fields = ["title", "body"]
 
 
 @admin.register(Skill)
@@ -90,6 +109,20 @@ class AgentProfileAdmin(admin.ModelAdmin):
     list_select_related = ["user"]
     filter_horizontal = ["services"]
     inlines = [AgentSkillInline]
+    actions = ["force_ready", "force_not_ready"]
+
+    def _force(self, request, queryset, state: str) -> None:
+        for profile in queryset.select_related("user"):
+            routing.agent_state_force(supervisor=request.user, agent=profile.user, state=state)
+        self.message_user(request, _("State changed."), messages.SUCCESS)
+
+    @admin.action(description=_("Force Ready"))
+    def force_ready(self, request, queryset) -> None:
+        self._force(request, queryset, AgentState.READY)
+
+    @admin.action(description=_("Force Not Ready"))
+    def force_not_ready(self, request, queryset) -> None:
+        self._force(request, queryset, AgentState.NOT_READY)
 
 
 class InteractionInline(admin.TabularInline):

@@ -14,10 +14,13 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     Min,
+    OuterRef,
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
 )
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from contactcenter.exceptions import NotFound
@@ -75,8 +78,35 @@ def active_conversations(*, user: AbstractBaseUser) -> list[Conversation]:
                 to_attr="open_interactions",
             )
         )
+        .annotate(
+            unread=Coalesce(Subquery(_unread_count), 0),
+            last_customer_message_at=Subquery(_last_inbound_at),
+        )
         .order_by("-last_message_at", "-id")
     )
+
+
+# Customer messages since the agent last wrote: the agent's turn, and its unread count.
+_last_outbound_id = (
+    Message.objects.filter(
+        conversation=OuterRef(OuterRef("pk")), direction=Message.Direction.OUTBOUND
+    )
+    .order_by("-id")
+    .values("id")[:1]
+)
+_unread_count = (
+    Message.objects.filter(conversation=OuterRef("pk"), direction=Message.Direction.INBOUND)
+    .filter(id__gt=Coalesce(Subquery(_last_outbound_id), 0))
+    .order_by()
+    .values("conversation")
+    .annotate(n=Count("id"))
+    .values("n")
+)
+_last_inbound_at = (
+    Message.objects.filter(conversation=OuterRef("pk"), direction=Message.Direction.INBOUND)
+    .order_by("-id")
+    .values("created_at")[:1]
+)
 
 
 def timeline_messages(

@@ -1,5 +1,6 @@
 """Agent desktop pages: thin adapters over selectors and services."""
 
+from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -13,7 +14,7 @@ from contactcenter.http import domain_errors_as_json
 from contactcenter.realtime import latest_event_id
 
 from . import lifecycle, routing, selectors, services
-from .models import AgentState, Disposition, Service
+from .models import AgentState, Disposition, NotReadyReason, Service
 from .outbound import sender_addresses
 
 
@@ -21,16 +22,21 @@ def _list_context(request: HttpRequest) -> dict:
     return {
         "conversations": selectors.active_conversations(user=request.user),
         "offers": selectors.pending_offers(user=request.user),
+        "reply_threshold_seconds": settings.AGENT_REPLY_THRESHOLD_SECONDS,
     }
 
 
 def _desktop_context(request: HttpRequest) -> dict:
+    reasons = list(NotReadyReason.objects.filter(active=True))
     return {
         # Read before the data: anything committed after this is replayed over the websocket.
         "last_event_id": latest_event_id(),
         **_list_context(request),
         "profile": selectors.agent_profile_for(user=request.user),
         "agent_states": [AgentState.READY, AgentState.NOT_READY],
+        "not_ready_reasons": reasons,
+        "reason_names": {reason.name for reason in reasons},
+        "state_labels": {state.value: str(state.label) for state in AgentState},
     }
 
 

@@ -92,10 +92,8 @@ function applyEvent(event) {
     refreshList();
   }
   if (event.type === "offer.created") announceOffer(payload);
-  if (!timeline || !mine) {
-    if (event.type === "agent.state_changed") applyState(payload);
-    return;
-  }
+  if (event.type === "agent.state_changed") applyState(payload);
+  if (!timeline || !mine) return;
   if (event.type === "message.created") appendNewMessages();
   else if (event.type === "message.status_changed") updateStatus(payload);
   else if (event.type === "conversation.closed" || event.type === "conversation.wrap_up") {
@@ -110,10 +108,22 @@ function applyEvent(event) {
 function applyState(payload) {
   if (Number(payload.agent_id) !== Number(body.dataset.userId)) return;
   const select = document.getElementById("agent-state");
-  if (select) {
-    select.value = payload.state;
-    select.dataset.state = payload.state;
+  if (!select) return;
+  select.dataset.state = payload.state;
+  const value = `${payload.state}|${payload.reason || ""}`;
+  let option = [...select.options].find((o) => o.value === value);
+  if (!option) {
+    option = document.createElement("option");
+    option.value = value;
+    option.disabled = payload.state !== "ready" && payload.state !== "not_ready";
+    select.appendChild(option);
   }
+  const labels = JSON.parse(document.getElementById("agent-state-labels").textContent);
+  const label = labels[payload.state] || payload.state;
+  option.textContent = payload.reason ? `${label}: ${payload.reason}` : label;
+  select.value = value;
+  const timer = document.getElementById("agent-state-timer");
+  if (timer && payload.since) timer.dataset.since = payload.since;
 }
 
 const socket = new AgentSocket({
@@ -208,6 +218,9 @@ const stateSelect = document.getElementById("agent-state");
 if (stateSelect) {
   stateSelect.addEventListener("change", async () => {
     const form = document.getElementById("agent-state-form");
+    const [state, reason] = stateSelect.value.split("|");
+    form.querySelector("input[name=state]").value = state;
+    form.querySelector("input[name=reason]").value = reason || "";
     await fetch(form.action, {
       method: "POST",
       body: new FormData(form),
@@ -256,7 +269,29 @@ if (wrapUp) {
 }
 
 // Offers: countdown, accept/reject, and a notification when the tab is hidden.
+function formatDuration(seconds) {
+  const m = Math.floor(seconds / 60);
+  const s = seconds % 60;
+  return m >= 60 ? `${Math.floor(m / 60)}h${String(m % 60).padStart(2, "0")}` : `${m}:${String(s).padStart(2, "0")}`;
+}
+
+function tickTimers() {
+  const stateTimer = document.getElementById("agent-state-timer");
+  if (stateTimer) {
+    const seconds = Math.max(0, Math.round((Date.now() - Date.parse(stateTimer.dataset.since)) / 1000));
+    stateTimer.textContent = formatDuration(seconds);
+  }
+  const items = list.querySelector(".items");
+  const threshold = Number(items ? items.dataset.replyThreshold : 60);
+  list.querySelectorAll("[data-since]").forEach((timer) => {
+    const seconds = Math.max(0, Math.round((Date.now() - Date.parse(timer.dataset.since)) / 1000));
+    timer.textContent = formatDuration(seconds);
+    if (timer.classList.contains("waiting-time")) timer.classList.toggle("late", seconds > threshold);
+  });
+}
+
 function tickCountdowns() {
+  tickTimers();
   list.querySelectorAll("[data-expires-at]").forEach((offer) => {
     const left = Math.max(0, Math.round((Date.parse(offer.dataset.expiresAt) - Date.now()) / 1000));
     const countdown = offer.querySelector(".countdown");
@@ -310,3 +345,12 @@ document.querySelectorAll("form.js-transfer").forEach((form) => {
   });
 });
 
+
+// Logging out while handling work asks first.
+const logoutForm = document.getElementById("logout-form");
+if (logoutForm) {
+  logoutForm.addEventListener("submit", (event) => {
+    const working = list.querySelector(".conversation-item") !== null;
+    if (working && !window.confirm(logoutForm.dataset.confirm)) event.preventDefault();
+  });
+}

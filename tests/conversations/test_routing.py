@@ -430,3 +430,37 @@ def test_business_hours_and_holidays_decide_if_a_service_is_open(service):
     assert not selectors.service_is_open(service=service, at=monday.replace(day=24, hour=10))
     Holiday.objects.create(service=service, date=dt.date(2026, 11, 23), name="Local holiday")
     assert not selectors.service_is_open(service=service, at=monday.replace(hour=10))
+
+
+@pytest.mark.django_db
+def test_supervisor_can_force_an_agents_state_and_agents_cannot(
+    service, supervisor, agent_b, run_on_commit
+):
+    profile = AgentProfileFactory(services=[service], state=AgentState.READY)
+
+    run_on_commit(
+        lambda: routing.agent_state_force(
+            supervisor=supervisor, agent=profile.user, state=AgentState.NOT_READY
+        )
+    )
+    profile.refresh_from_db()
+    assert (profile.state, profile.not_ready_reason) == (
+        AgentState.NOT_READY,
+        "forced by supervisor",
+    )
+
+    with pytest.raises(routing.NotFound):
+        routing.agent_state_force(supervisor=agent_b, agent=profile.user, state=AgentState.READY)
+    profile.refresh_from_db()
+    assert profile.state == AgentState.NOT_READY
+
+
+@pytest.mark.django_db
+def test_force_ready_admin_action(admin_client, service):
+    profile = AgentProfileFactory(services=[service], state=AgentState.NOT_READY)
+    admin_client.post(
+        "/admin/conversations/agentprofile/",
+        {"action": "force_ready", "_selected_action": [profile.pk]},
+    )
+    profile.refresh_from_db()
+    assert profile.state == AgentState.READY
