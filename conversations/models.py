@@ -216,6 +216,16 @@ class AgentProfile(models.Model):
         ),
     )
     last_routed_at = models.DateTimeField(null=True, blank=True)
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        blank=True,
+        help_text=_("Empty: follow the browser."),
+    )
+    time_zone = models.CharField(
+        _("time zone"), max_length=60, blank=True, help_text=_("Empty: the server's time zone.")
+    )
     requested_state = models.CharField(max_length=20, blank=True)
     requested_reason = models.CharField(max_length=120, blank=True)
 
