@@ -12,12 +12,14 @@ from contacts.models import Contact, Identity
 from conversations.models import (
     AgentProfile,
     AgentState,
+    CannedResponse,
     Channel,
     Conversation,
     Disposition,
     Interaction,
     Message,
     MessageStatus,
+    NotReadyReason,
     Service,
 )
 
@@ -57,6 +59,7 @@ class Command(BaseCommand):
         self._entry_points(services)
         users = self._users(services)
         self._contacts(services, users)
+        self._desktop_helpers(services)
         self.stdout.write(
             self.style.SUCCESS("Demo data ready: admin/admin, agent1/agent1, agent2/agent2")
         )
@@ -111,6 +114,22 @@ class Command(BaseCommand):
             profile.services.add(*(services[name] for name in service_names))
             users[username] = user
         return users
+
+    def _desktop_helpers(self, services: dict[str, Service]) -> None:
+        for position, name in enumerate(["Break", "Lunch", "Training", "Meeting"]):
+            NotReadyReason.objects.get_or_create(name=name, defaults={"position": position})
+        CannedResponse.objects.get_or_create(
+            service=None,
+            title="Greeting",
+            defaults={
+                "body": "Hello {{ contact.first_name }}, this is {{ agent.name }}. How can I help?"
+            },
+        )
+        CannedResponse.objects.get_or_create(
+            service=services["Support"],
+            title="Case number",
+            defaults={"body": "Your case number is {{ case }}; keep it for future reference."},
+        )
 
     def _contacts(self, services: dict[str, Service], users: dict[str, object]) -> None:
         now = timezone.now()

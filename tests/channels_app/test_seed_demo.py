@@ -1,0 +1,26 @@
+import pytest
+from django.apps import apps
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+
+
+def row_counts():
+    return {
+        model._meta.label: model.objects.count()
+        for app in ("contacts", "conversations", "channels_app", "auth")
+        for model in apps.get_app_config(app).get_models()
+    }
+
+
+@pytest.mark.django_db
+def test_seed_demo_is_idempotent_and_logs_in_the_demo_users():
+    call_command("seed_demo")
+    first = row_counts()
+    call_command("seed_demo")
+
+    assert row_counts() == first
+    assert first["contacts.Contact"] >= 3
+    assert first["conversations.Conversation"] >= 3
+    assert first["channels_app.EntryPoint"] >= 4
+    for username in ("admin", "agent1", "agent2"):
+        assert authenticate(username=username, password=username) is not None
