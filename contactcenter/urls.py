@@ -12,4 +12,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("channels_app.urls")),
     path("", include("conversations.urls")),
+    path("", include("contacts.urls")),
+    path("", include("contacts.api.urls")),
+    path("", include("conversations.contact_urls")),
 ]

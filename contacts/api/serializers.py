@@ -1,0 +1,78 @@
+"""Input and output serializers of the contacts API (no model serializers: the services write)."""
+
+from rest_framework import serializers
+
+from ..models import Contact, Identity
+from ..services.merge import FIELD_CHOICES
+
+
+class IdentityOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=Identity.Kind.choices)
+    value = serializers.CharField()
+
+
+class IdentityInputSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=Identity.Kind.choices)
+    value = serializers.CharField(max_length=320, help_text="Any format that normalizes.")
+
+
+class ContactOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    display_name = serializers.CharField()
+    first_name = serializers.CharField()
+    last_name = serializers.CharField()
+    company = serializers.CharField()
+    notes = serializers.CharField()
+    custom_fields = serializers.DictField()
+    do_not_text = serializers.BooleanField()
+    merged_into = serializers.IntegerField(source="merged_into_id", allow_null=True)
+    identities = IdentityOutputSerializer(many=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+def _text(name: str) -> serializers.CharField:
+    return serializers.CharField(
+        max_length=Contact._meta.get_field(name).max_length,
+        allow_blank=True,
+        required=False,
+        trim_whitespace=True,
+    )
+
+
+class ContactFieldsInputSerializer(serializers.Serializer):
+    first_name = _text("first_name")
+    last_name = _text("last_name")
+    company = _text("company")
+    notes = serializers.CharField(allow_blank=True, required=False)
+    custom_fields = serializers.DictField(required=False)
+    do_not_text = serializers.BooleanField(required=False)
+
+
+class ContactCreateInputSerializer(ContactFieldsInputSerializer):
+    identities = IdentityInputSerializer(many=True, required=False)
+
+
+class ContactMergeInputSerializer(serializers.Serializer):
+    survivor = serializers.IntegerField(help_text="The contact that stays.")
+    merged = serializers.IntegerField(help_text="The contact merged into the survivor.")
+    field_choices = serializers.DictField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="Which value wins per field: "
+        + "; ".join(f"{name}: {'/'.join(choices)}" for name, choices in FIELD_CHOICES.items())
+        + ". Unspecified fields: the survivor's unless empty, notes both, SMS opt-out either.",
+    )
+
+
+class ContactMergeOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    survivor = serializers.IntegerField(source="survivor_id")
+    merged = serializers.IntegerField(source="merged_id")
+    field_choices = serializers.DictField()
+    identity_ids = serializers.ListField(child=serializers.IntegerField())
+    created_at = serializers.DateTimeField()
+    created_by = serializers.IntegerField(source="created_by_id", allow_null=True)
+    undone_at = serializers.DateTimeField(allow_null=True)
+    undone_by = serializers.IntegerField(source="undone_by_id", allow_null=True)

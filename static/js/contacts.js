@@ -1,0 +1,45 @@
+// Contact page: an activity's timeline loads only when it is expanded, one page at a time.
+// Customer text arrives as server-escaped HTML (the same fragments the desktop uses).
+
+async function fetchFragment(url) {
+  const response = await fetch(url, { headers: { "X-Requested-With": "fetch" }, credentials: "same-origin" });
+  if (!response.ok) throw new Error(`${response.status} ${url}`);
+  const template = document.createElement("template");
+  template.innerHTML = await response.text();
+  return template.content;
+}
+
+function showError(container, error) {
+  const message = document.createElement("p");
+  message.className = "error";
+  message.textContent = String(error);
+  container.replaceChildren(message);
+}
+
+document.querySelectorAll("details.activity-timeline").forEach((details) => {
+  details.addEventListener("toggle", async () => {
+    if (!details.open || details.dataset.loaded) return;
+    details.dataset.loaded = "1";
+    const body = details.querySelector(".timeline-body");
+    try {
+      body.replaceChildren(await fetchFragment(details.dataset.timelineUrl));
+    } catch (error) {
+      delete details.dataset.loaded;
+      showError(body, error);
+    }
+  });
+});
+
+document.addEventListener("click", async (event) => {
+  const link = event.target.closest("a.load-earlier[data-partial-url]");
+  if (!link || !link.closest(".timeline-body")) return;
+  event.preventDefault();
+  link.setAttribute("aria-busy", "true");
+  try {
+    // The older page replaces the link; it brings its own link when there is more.
+    link.replaceWith(await fetchFragment(link.dataset.partialUrl));
+  } catch (error) {
+    link.removeAttribute("aria-busy");
+    link.textContent = String(error);
+  }
+});
