@@ -10,5 +10,7 @@ class ChannelsAppConfig(AppConfig):
         from conversations.outbound import register_sender
 
         from .sms.adapters import sms_sender_from_settings
+        from .webchat.sender import ChatSender
 
         register_sender(Channel.SMS, sms_sender_from_settings())
+        register_sender(Channel.CHAT, ChatSender())

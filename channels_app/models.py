@@ -1,4 +1,7 @@
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from conversations.models import Channel, Service
@@ -47,3 +50,236 @@ class LocalOutboxItem(models.Model):
     @property
     def provider_id(self) -> str:
         return f"LOCAL{self.pk:030d}"
+
+
+# --- Web chat -----------------------------------------------------------------------------------
+
+
+class PreChatField(models.TextChoices):
+    HIDDEN = "hidden", _("Not asked")
+    OPTIONAL = "optional", _("Optional")
+    REQUIRED = "required", _("Required")
+
+
+class WebChatSettings(models.Model):
+    """How the chat widget of one chat entry point behaves. Without a row, the defaults apply."""
+
+    entry_point = models.OneToOneField(
+        EntryPoint, on_delete=models.CASCADE, related_name="webchat_settings"
+    )
+    title = models.CharField(
+        _("title"), max_length=120, blank=True, help_text=_("Defaults to the entry point's name.")
+    )
+    greeting = models.TextField(_("greeting"), blank=True)
+    prechat_enabled = models.BooleanField(_("pre-chat form"), default=True)
+    prechat_name = models.CharField(
+        _("name"), max_length=10, choices=PreChatField.choices, default=PreChatField.REQUIRED
+    )
+    prechat_email = models.CharField(
+        _("email"), max_length=10, choices=PreChatField.choices, default=PreChatField.REQUIRED
+    )
+    prechat_phone = models.CharField(
+        _("phone"), max_length=10, choices=PreChatField.choices, default=PreChatField.OPTIONAL
+    )
+    prechat_question = models.CharField(
+        _("question"), max_length=10, choices=PreChatField.choices, default=PreChatField.REQUIRED
+    )
+    allowed_origins = models.TextField(
+        _("allowed origins"),
+        blank=True,
+        help_text=_(
+            "Websites that may embed the widget, one origin per line "
+            "(e.g. https://www.example.com), or * for any. Empty: only this server's own pages."
+        ),
+    )
+    offline_form_enabled = models.BooleanField(
+        _("offline message form"),
+        default=True,
+        help_text=_(
+            "Outside the service's business hours or with nobody available, customers can "
+            "leave a message (it becomes an email conversation)."
+        ),
+    )
+    inactivity_timeout_seconds = models.PositiveIntegerField(
+        _("inactivity timeout (seconds)"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: the server default (WEBCHAT_INACTIVITY_SECONDS)."),
+    )
+    max_message_length = models.PositiveIntegerField(
+        _("maximum message length"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: the server default (WEBCHAT_MAX_MESSAGE_LENGTH)."),
+    )
+
+    class Meta:
+        verbose_name = _("web chat settings")
+        verbose_name_plural = _("web chat settings")
+
+    def __str__(self) -> str:
+        return str(self.entry_point)
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from .webchat.config import parse_origins
+
+        try:
+            parse_origins(self.allowed_origins)
+        except ValueError as exc:
+            raise ValidationError({"allowed_origins": str(exc)}) from exc
+
+
+class ChatSession(models.Model):
+    """One visitor's chat on a chat entry point: the channel details of a chat interaction.
+
+    The visitor is known only by the id inside their signed token. The session is bound to its
+    conversation and interaction by the first message. ``idle_since``/``warn_at``/``expires_at``
+    drive the inactivity timeout (only while an agent is on the chat).
+    """
+
+    class State(models.TextChoices):
+        OPEN = "open", _("Open")
+        ENDED = "ended", _("Ended")
+
+    class EndReason(models.TextChoices):
+        CUSTOMER = "customer", _("Ended by the customer")
+        AGENT = "agent", _("Ended by the agent")
+        INACTIVITY = "inactivity", _("Customer inactive")
+
+    entry_point = models.ForeignKey(
+        EntryPoint, on_delete=models.PROTECT, related_name="chat_sessions"
+    )
+    visitor_id = models.CharField(max_length=64)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    end_reason = models.CharField(max_length=12, choices=EndReason.choices, blank=True)
+    first_name = models.CharField(max_length=120, blank=True)
+    last_name = models.CharField(max_length=120, blank=True)
+    email = models.CharField(max_length=320, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    language = models.CharField(max_length=12, blank=True)
+    conversation = models.ForeignKey(
+        "conversations.Conversation",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="chat_sessions",
+    )
+    interaction = models.ForeignKey(
+        "conversations.Interaction",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="chat_sessions",
+    )
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The agent the customer was last told about."),
+    )
+    agent_name = models.CharField(max_length=120, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    idle_since = models.DateTimeField(null=True, blank=True)
+    warn_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    warned_at = models.DateTimeField(null=True, blank=True)
+    inactivity_seconds = models.PositiveIntegerField(default=600)
+    page_url = models.CharField(max_length=2000, blank=True)
+    page_title = models.CharField(max_length=300, blank=True)
+    page_changed_at = models.DateTimeField(null=True, blank=True)
+    agent_read_up_to = models.BigIntegerField(default=0)
+    queue_position = models.PositiveIntegerField(null=True, blank=True)
+    queue_wait_seconds = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["entry_point", "visitor_id"],
+                condition=Q(state="open"),
+                name="chat_session_one_open_per_visitor",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["state", "expires_at"], name="chat_session_expiry"),
+            models.Index(fields=["state", "warn_at"], name="chat_session_warning"),
+            models.Index(fields=["entry_point", "visitor_id"], name="chat_session_visitor"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Chat #{self.pk} ({self.get_state_display()})"
+
+    @property
+    def audience(self) -> str:
+        """The event-log audience (and channel-layer group) of the customer's widget."""
+        return chat_audience(self.pk)
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == self.State.OPEN
+
+    @property
+    def customer_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+def chat_audience(session_id: int) -> str:
+    return f"chat.{session_id}"
+
+
+class ChatNotice(models.Model):
+    """A system line the customer sees in their transcript ("Alex joined the chat"), stored as a
+    code and parameters so it is shown in the customer's language."""
+
+    class Code(models.TextChoices):
+        AGENT_JOINED = "agent_joined", _("Agent joined")
+        AGENT_TRANSFERRED = "agent_transferred", _("Transferred")
+        AGENT_LEFT = "agent_left", _("Agent left")
+        INACTIVITY_WARNING = "inactivity_warning", _("Inactivity warning")
+        ENDED = "ended", _("Chat ended")
+
+    session = models.ForeignKey(ChatSession, on_delete=models.CASCADE, related_name="notices")
+    code = models.CharField(max_length=30, choices=Code.choices)
+    params = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.code} #{self.pk}"
+
+
+class ChatTranscriptRequest(models.Model):
+    """A customer asked for the chat transcript by email. The email sender (a later issue) sends
+    the pending ones; nothing here pretends to have sent anything."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    session = models.ForeignKey(
+        ChatSession, on_delete=models.CASCADE, related_name="transcript_requests"
+    )
+    email = models.CharField(max_length=320)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    requested_at = models.DateTimeField(default=timezone.now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "email"], name="chat_transcript_request_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["status", "requested_at"], name="chat_transcript_pending")]
+
+    def __str__(self) -> str:
+        return f"Transcript of chat #{self.session_id} to {self.email}"

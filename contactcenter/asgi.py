@@ -14,6 +14,9 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.conf import settings  # noqa: E402
 from django.urls import path  # noqa: E402
 
+from channels_app.webchat.routing import (  # noqa: E402
+    websocket_urlpatterns as chat_websocket_urlpatterns,
+)
 from conversations.consumers import AgentConsumer  # noqa: E402
 
 logging.getLogger("contactcenter").info(
@@ -29,7 +32,10 @@ if settings.CELERY_TASK_ALWAYS_EAGER and not settings.TESTING:
 
     embedded_beat.start()
 
-websocket_urlpatterns = [path("ws/agent/", AgentConsumer.as_asgi())]
+websocket_urlpatterns = [
+    path("ws/agent/", AgentConsumer.as_asgi()),
+    path("ws/chat/", URLRouter(chat_websocket_urlpatterns)),
+]
 
 application = ProtocolTypeRouter(
     {

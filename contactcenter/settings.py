@@ -153,6 +153,8 @@ CELERY_TASK_ROUTES = {
 CELERY_BEAT_SCHEDULE = {
     "sweep-stuck-outbound": {"task": "conversations.tasks.sweep_outbound", "schedule": 30.0},
     "prune-events": {"task": "contactcenter.tasks.prune_events", "schedule": 3600.0},
+    "webchat-inactivity": {"task": "channels_app.tasks.webchat_inactivity", "schedule": 15.0},
+    "webchat-sync": {"task": "channels_app.tasks.webchat_sync", "schedule": 10.0},
     "expire-offers": {"task": "conversations.tasks.expire_offers", "schedule": 5.0},
     "route-sweep": {"task": "conversations.tasks.route_all", "schedule": 15.0},
 }
@@ -232,6 +234,19 @@ EVENT_RETENTION_HOURS = int(os.environ.get("EVENT_RETENTION_HOURS", "72"))
 EVENT_REPLAY_OVERLAP_SECONDS = int(os.environ.get("EVENT_REPLAY_OVERLAP_SECONDS", "10"))
 OUTBOUND_MAX_RETRIES = int(os.environ.get("OUTBOUND_MAX_RETRIES", "6"))
 OUTBOUND_STUCK_SECONDS = int(os.environ.get("OUTBOUND_STUCK_SECONDS", "120"))
+# Web chat (channels_app.webchat). Per entry point overrides live in WebChatSettings.
+WEBCHAT_TOKEN_MAX_AGE_SECONDS = int(
+    os.environ.get("WEBCHAT_TOKEN_MAX_AGE_SECONDS", str(30 * 24 * 3600))
+)
+WEBCHAT_INACTIVITY_SECONDS = int(os.environ.get("WEBCHAT_INACTIVITY_SECONDS", "600"))
+WEBCHAT_MAX_MESSAGE_LENGTH = int(os.environ.get("WEBCHAT_MAX_MESSAGE_LENGTH", "2000"))
+# At most WEBCHAT_RATE_LIMIT messages per visitor per WEBCHAT_RATE_WINDOW_SECONDS.
+WEBCHAT_RATE_LIMIT = int(os.environ.get("WEBCHAT_RATE_LIMIT", "20"))
+WEBCHAT_RATE_WINDOW_SECONDS = int(os.environ.get("WEBCHAT_RATE_WINDOW_SECONDS", "60"))
+# How often a connected widget re-checks its chat (agent joined/left, queue position, ended).
+WEBCHAT_SYNC_SECONDS = float(os.environ.get("WEBCHAT_SYNC_SECONDS", "3"))
+# Estimated wait before anyone was answered today: position x this / agents logged in.
+WEBCHAT_AVERAGE_HANDLE_SECONDS = int(os.environ.get("WEBCHAT_AVERAGE_HANDLE_SECONDS", "180"))
 
 LOGGING = {
     "version": 1,

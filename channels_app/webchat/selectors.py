@@ -1,0 +1,78 @@
+"""Reads for the customer's widget. Everything is scoped to one chat session: a visitor only ever
+sees their own lines, the agents' replies on their chat and the notices of their session."""
+
+from django.db.models import Max
+
+from contactcenter.models import Event
+from conversations.models import Message, MessageStatus
+
+from ..models import ChatSession
+from .services import agent_display_name, notice_view, queue_view
+
+TRANSCRIPT_LIMIT = 200
+
+
+def message_view(message: Message, session: ChatSession) -> dict:
+    mine = message.direction == Message.Direction.INBOUND
+    return {
+        "id": message.pk,
+        "from": "customer" if mine else "agent",
+        "body": message.body,
+        "at": message.created_at.isoformat(),
+        "name": "" if mine or message.sender is None else agent_display_name(message.sender),
+        "read": mine and message.pk <= session.agent_read_up_to,
+    }
+
+
+def session_messages(*, session: ChatSession, ids: list[int] | None = None) -> list[dict]:
+    """The session's chat lines (optionally only ``ids``), oldest first, at most the last 200."""
+    if session.interaction_id is None:
+        return []
+    query = Message.objects.filter(
+        interaction_id=session.interaction_id,
+        kind=Message.Kind.TEXT,
+        created_at__gte=session.created_at,
+        direction__in=[Message.Direction.INBOUND, Message.Direction.OUTBOUND],
+    ).exclude(  # an agent's line shows once pushed: never while queued, nor when it failed
+        direction=Message.Direction.OUTBOUND,
+        status__in=[
+            MessageStatus.QUEUED,
+            MessageStatus.FAILED,
+            MessageStatus.UNDELIVERED,
+        ],
+    )
+    if ids is not None:
+        query = query.filter(id__in=ids)
+    messages = list(
+        query.select_related("sender__agent_profile").order_by("-id")[:TRANSCRIPT_LIMIT]
+    )
+    messages.reverse()
+    return [message_view(message, session) for message in messages]
+
+
+def latest_event_id_for(audience: str) -> int:
+    return Event.objects.filter(audience=audience).aggregate(last=Max("id"))["last"] or 0
+
+
+def session_snapshot(*, session: ChatSession) -> dict:
+    """Everything the widget shows for a session, as a fresh page would render it. The event id
+    is read first: anything committed after it reaches the widget as an event."""
+    last_event_id = latest_event_id_for(session.audience)
+    notices = [notice_view(notice) for notice in session.notices.order_by("id")[:TRANSCRIPT_LIMIT]]
+    return {
+        "id": session.pk,
+        "state": session.state,
+        "end_reason": session.end_reason,
+        "agent": session.agent_name or None,
+        "has_agent": session.agent_id is not None,
+        "queue": queue_view(session),
+        "warning": {"expires_at": session.expires_at.isoformat()}
+        if session.warned_at and session.expires_at
+        else None,
+        "messages": session_messages(session=session),
+        "notices": notices,
+        "read_up_to": session.agent_read_up_to,
+        "started": session.interaction_id is not None,
+        "email": session.email,
+        "last_event_id": last_event_id,
+    }

@@ -1,0 +1,18 @@
+"""The outbound adapter for chat: an agent's reply is pushed to the customer's widget through the
+event log (audience ``chat.<session id>``), then marked delivered and read by the widget."""
+
+from conversations.models import Message, MessageStatus
+from conversations.outbound import SendError, SendResult
+
+from .services import chat_deliver
+
+
+class ChatSender:
+    def send(self, message: Message) -> SendResult:
+        if not chat_deliver(message=message):
+            raise SendError(
+                "The customer has left the chat; the message was not delivered.",
+                transient=False,
+                code="chat_ended",
+            )
+        return SendResult(provider_id=f"chat-{message.pk}", status=MessageStatus.SENT)

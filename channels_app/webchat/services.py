@@ -1,0 +1,722 @@
+"""Writers of the web chat channel.
+
+Every function runs in one transaction, locks the chat session it changes, appends events to the
+customer's audience (``chat.<session id>``) and, for what agents must see, to the conversation's
+audiences through ``conversations`` services. The customer's websocket consumer, the chat sender
+and the beat tasks only call these.
+"""
+
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
+
+from contactcenter import realtime
+from contactcenter.exceptions import DomainError, InvalidState, NotFound, ValidationError
+from contacts.models import Identity
+from conversations.lifecycle import interaction_end
+from conversations.models import (
+    AgentProfile,
+    Channel,
+    Conversation,
+    Interaction,
+    Message,
+    MessageStatus,
+)
+from conversations.selectors import service_is_open
+from conversations.services import (
+    InboundRecord,
+    inbound_receive,
+    message_status_update,
+)
+
+from .. import conversation_ops
+from ..conversation_ops import agent_line
+from ..models import ChatNotice, ChatSession, ChatTranscriptRequest, EntryPoint
+from .config import chat_config
+from .limits import rate_limit_hit
+from .queue import agents_staffed, queue_standing
+
+logger = logging.getLogger(__name__)
+
+CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+PAGE_URL_MAX = 2000
+PAGE_TITLE_MAX = 300
+
+
+class RateLimited(DomainError):
+    status_code = 429
+    code = "rate_limited"
+
+
+def desk_group(conversation_id: int) -> str:
+    """Channel-layer group of the agent-side chat panels open on a conversation (ephemeral:
+    typing and 'refresh the panel' only; everything durable goes through the event log)."""
+    return f"chatdesk.{conversation_id}"
+
+
+def ring_group(group: str, message: dict) -> None:
+    """Best-effort, after commit: for ephemeral signals that are not worth an event row."""
+
+    def send() -> None:
+        layer = get_channel_layer()
+        if layer is None:
+            return
+        try:
+            async_to_sync(layer.group_send)(group, message)
+        except Exception:
+            logger.warning("webchat: ring to %s failed", group, exc_info=True)
+
+    transaction.on_commit(send)
+
+
+# --- Availability -------------------------------------------------------------------------
+
+
+class Availability:
+    OPEN = "open"
+    CLOSED = "closed"  # outside opening hours
+    UNAVAILABLE = "unavailable"  # nobody of the service logged in
+
+
+def chat_entry_point(*, slug: str) -> EntryPoint:
+    entry_point = (
+        EntryPoint.objects.select_related("service")
+        .filter(channel=Channel.CHAT, address=slug, active=True)
+        .first()
+    )
+    if entry_point is None:
+        raise NotFound(gettext("This chat does not exist or is switched off."), field="slug")
+    return entry_point
+
+
+def chat_availability(*, entry_point: EntryPoint, now: datetime | None = None) -> str:
+    """Closed outside the service's business hours (and holidays); unavailable when nobody of
+    the service is logged in. Otherwise open: with nobody Ready, the customer waits in the queue."""
+    if not service_is_open(service=entry_point.service, at=now):
+        return Availability.CLOSED
+    if not agents_staffed(service_id=entry_point.service_id):
+        return Availability.UNAVAILABLE
+    return Availability.OPEN
+
+
+# --- Sessions -----------------------------------------------------------------------------
+
+
+@dataclass
+class PreChatAnswers:
+    first_name: str = ""
+    last_name: str = ""
+    email: str = ""
+    phone: str = ""
+    question: str = ""
+
+
+@dataclass
+class Page:
+    url: str = ""
+    title: str = ""
+
+    @classmethod
+    def from_client(cls, data: object) -> "Page | None":
+        """A page the widget reported, or None when it is not an http(s) URL."""
+        if not isinstance(data, dict):
+            return None
+        url = str(data.get("url") or "")[:PAGE_URL_MAX]
+        title = " ".join(str(data.get("title") or "").split())[:PAGE_TITLE_MAX]
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            return None
+        return cls(url=url, title=title)
+
+
+def open_session_for(*, entry_point: EntryPoint, visitor_id: str) -> ChatSession | None:
+    return (
+        ChatSession.objects.filter(
+            entry_point=entry_point, visitor_id=visitor_id, state=ChatSession.State.OPEN
+        )
+        .order_by("-id")
+        .first()
+    )
+
+
+def chat_session_start(
+    *,
+    entry_point: EntryPoint,
+    visitor_id: str,
+    answers: PreChatAnswers | None = None,
+    page: Page | None = None,
+    language: str = "",
+) -> ChatSession:
+    """Open the visitor's chat session, or return the one already open (idempotent)."""
+    config = chat_config(entry_point)
+    answers = answers or PreChatAnswers()
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            session = ChatSession.objects.create(
+                entry_point=entry_point,
+                visitor_id=visitor_id,
+                first_name=answers.first_name,
+                last_name=answers.last_name,
+                email=answers.email,
+                phone=answers.phone,
+                language=language[:12],
+                inactivity_seconds=config.inactivity_timeout_seconds,
+                page_url=page.url if page else "",
+                page_title=page.title if page else "",
+                page_changed_at=now if page else None,
+                created_at=now,
+            )
+    except IntegrityError:
+        session = open_session_for(entry_point=entry_point, visitor_id=visitor_id)
+        if session is None:
+            raise
+    return session
+
+
+def _locked_session(session_id: int, visitor_id: str | None = None) -> ChatSession:
+    query = ChatSession.objects.select_for_update().filter(pk=session_id)
+    if visitor_id is not None:
+        query = query.filter(visitor_id=visitor_id)
+    session = query.first()
+    if session is None:
+        raise NotFound(gettext("This chat does not exist."), field="session")
+    return session
+
+
+def _publish(session: ChatSession, type: str, payload: dict) -> None:
+    realtime.publish(audiences=[session.audience], type=type, payload=payload)
+
+
+def _notice(session: ChatSession, code: str, **params: object) -> ChatNotice:
+    notice = ChatNotice.objects.create(session=session, code=code, params=params)
+    _publish(session, "chat.notice", {"notice": notice_view(notice)})
+    return notice
+
+
+def notice_view(notice: ChatNotice) -> dict:
+    return {
+        "id": notice.pk,
+        "code": notice.code,
+        "params": notice.params,
+        "at": notice.created_at.isoformat(),
+    }
+
+
+# --- Customer messages --------------------------------------------------------------------
+
+
+def chat_message_receive(*, session_id: int, visitor_id: str, body: str, client_id: str) -> Message:
+    """Store one customer line (idempotent on the widget's client id) and tell the widget."""
+    body = (body or "").strip()
+    if not CLIENT_ID.match(client_id or ""):
+        raise ValidationError(gettext("The message has no valid id."), field="client_id")
+    if not body:
+        raise ValidationError(gettext("The message is empty."), field="body")
+    if rate_limit_hit(key=f"msg:{visitor_id}"):
+        raise RateLimited(
+            gettext("You are sending messages too quickly. Please wait a moment."), field="body"
+        )
+    # In its own transaction first: a chat the agent closed meanwhile ends here, it is not
+    # reopened by this line.
+    chat_session_sync(session_id=session_id)
+    with transaction.atomic():
+        session = _locked_session(session_id, visitor_id)
+        limit = chat_config(session.entry_point).max_message_length
+        if len(body) > limit:
+            raise ValidationError(
+                gettext("The message is %(length)s characters long; the limit is %(limit)s.")
+                % {"length": len(body), "limit": limit},
+                field="body",
+            )
+        if not session.is_open:
+            raise InvalidState(gettext("This chat has ended."), field="session")
+        now = timezone.now()
+        result = inbound_receive(
+            record=InboundRecord(
+                channel=Channel.CHAT,
+                service=session.entry_point.service,
+                identities=_identities(session),
+                provider_id=f"webchat:{session.pk}:{client_id}",
+                body=body,
+                customer_address=session.email,
+                service_address=session.entry_point.address,
+                first_name=session.first_name,
+                last_name=session.last_name,
+            )
+        )
+        message = result.message
+        if result.duplicate:
+            return message
+        if session.interaction_id != message.interaction_id:
+            _bind(session, message, now)
+        _customer_active(session, now)
+        _publish(session, "chat.message", {"message_id": message.pk, "client_id": client_id})
+        _sync_locked(session, now)
+        session.save()
+    return message
+
+
+def _identities(session: ChatSession) -> list[tuple[str, str]]:
+    """The visitor id first, then the pre-chat email and phone, unless those belong to a contact
+    who is chatting right now from another browser: the pre-chat answers are not verified, so
+    they must not put this visitor into someone else's chat (the agent still sees them)."""
+    identities = [(Identity.Kind.WEBCHAT, session.visitor_id)]
+    answers = ((Identity.Kind.EMAIL, session.email), (Identity.Kind.PHONE, session.phone))
+    claimed = [(kind, value) for kind, value in answers if value]
+    if not claimed:
+        return identities
+    owners = set()
+    for kind, value in claimed:
+        owners.update(
+            Identity.objects.filter(kind=kind, value=value).values_list("contact_id", flat=True)
+        )
+    busy = (
+        owners
+        and ChatSession.objects.filter(
+            state=ChatSession.State.OPEN, conversation__contact_id__in=owners
+        )
+        .exclude(visitor_id=session.visitor_id)
+        .exists()
+    )
+    if busy:
+        logger.info("chat %s: pre-chat identities belong to a contact chatting now", session.pk)
+        return identities
+    return identities + claimed
+
+
+def _bind(session: ChatSession, message: Message, now: datetime) -> None:
+    """The first message tied the session to its conversation and interaction."""
+    first = session.interaction_id is None
+    session.conversation_id = message.conversation_id
+    session.interaction_id = message.interaction_id
+    session.save(update_fields=["conversation", "interaction"])
+    if first:
+        conversation = Conversation.objects.get(pk=message.conversation_id)
+        lines = []
+        if session.customer_name or session.email or session.phone:
+            details = ", ".join(
+                part for part in (session.customer_name, session.email, session.phone) if part
+            )
+            lines.append(agent_line(gettext_noop("Pre-chat form: %(details)s."), details=details))
+        if session.page_url:
+            lines.append(_page_line(session.page_title, session.page_url))
+        for line in lines:
+            conversation_ops.system_line_add(
+                conversation=conversation, interaction=message.interaction, body=line
+            )
+
+
+def _page_line(title: str, url: str) -> str:
+    if title:
+        return agent_line(
+            gettext_noop("Customer is on the page “%(title)s” (%(url)s)."), title=title, url=url
+        )
+    return agent_line(gettext_noop("Customer is on the page %(url)s."), url=url)
+
+
+# --- Keeping the customer's view in step with the conversation ------------------------------
+
+
+def chat_session_sync(*, session_id: int) -> None:
+    """Tell the customer what changed on the agent side: an agent joined, was replaced or left,
+    the queue position moved, or the chat was ended (conversation closed / interaction ended).
+    Idempotent: it compares with what the customer was last told."""
+    with transaction.atomic():
+        session = (
+            ChatSession.objects.select_for_update(of=("self",))
+            .select_related("entry_point")
+            .filter(pk=session_id, state=ChatSession.State.OPEN)
+            .first()
+        )
+        if session is None:
+            return
+        if _sync_locked(session, timezone.now()):
+            session.save()
+
+
+def _sync_locked(session: ChatSession, now: datetime) -> bool:
+    """Returns True when the session row changed and must be saved by the caller."""
+    if not session.is_open or session.interaction_id is None:
+        return False
+    interaction = (
+        Interaction.objects.select_related("conversation", "service", "agent__agent_profile")
+        .filter(pk=session.interaction_id)
+        .first()
+    )
+    if interaction is None:
+        _end_locked(session, ChatSession.EndReason.AGENT, now, end_interaction=False)
+        return False
+    conversation = interaction.conversation
+    if (
+        interaction.state == Interaction.State.ENDED
+        or conversation.status == Conversation.Status.CLOSED
+    ):
+        _end_locked(session, ChatSession.EndReason.AGENT, now, end_interaction=False)
+        return False
+    changed = False
+    agent = interaction.agent if interaction.state == Interaction.State.ACTIVE else None
+    agent_id = agent.pk if agent else None
+    if agent_id != session.agent_id:
+        name = agent_display_name(agent) if agent else ""
+        if session.agent_id is None:
+            _notice(session, ChatNotice.Code.AGENT_JOINED, name=name)
+        elif agent is None:
+            _notice(session, ChatNotice.Code.AGENT_LEFT, name=session.agent_name)
+        else:
+            _notice(
+                session, ChatNotice.Code.AGENT_TRANSFERRED, previous=session.agent_name, name=name
+            )
+        session.agent_id = agent_id
+        session.agent_name = name
+        _publish(session, "chat.agent", {"name": name or None})
+        if agent_id:
+            _restart_idle_timer(session, now)
+        else:
+            session.idle_since = session.warn_at = session.expires_at = session.warned_at = None
+        changed = True
+    if agent_id is None:
+        standing = queue_standing(interaction=interaction)
+        figures = (standing.position, standing.estimated_wait_seconds)
+        if figures != (session.queue_position, session.queue_wait_seconds):
+            session.queue_position, session.queue_wait_seconds = figures
+            _publish(session, "chat.queue", queue_view(session))
+            changed = True
+    elif session.queue_position is not None:
+        session.queue_position = session.queue_wait_seconds = None
+        _publish(session, "chat.queue", queue_view(session))
+        changed = True
+    return changed
+
+
+def queue_view(session: ChatSession) -> dict:
+    return {"position": session.queue_position, "wait_seconds": session.queue_wait_seconds}
+
+
+def agent_display_name(user) -> str:
+    try:
+        return user.agent_profile.name
+    except AgentProfile.DoesNotExist:
+        return user.get_full_name() or ""
+
+
+# --- Activity and the inactivity timeout ----------------------------------------------------
+
+
+def _restart_idle_timer(session: ChatSession, now: datetime) -> None:
+    timeout = timedelta(seconds=session.inactivity_seconds)
+    session.idle_since = now
+    session.warn_at = now + timeout / 2
+    session.expires_at = now + timeout
+    if session.warned_at is not None:
+        session.warned_at = None
+        _publish(session, "chat.warning", {"expires_at": None})
+
+
+def _customer_active(session: ChatSession, now: datetime) -> None:
+    if session.agent_id:
+        _restart_idle_timer(session, now)
+
+
+ACTIVITY_THROTTLE = timedelta(seconds=15)
+
+
+def chat_customer_activity(*, session_id: int, visitor_id: str) -> None:
+    """The customer is typing: that is activity too (at most one write per 15 s)."""
+    now = timezone.now()
+    with transaction.atomic():
+        session = _locked_session(session_id, visitor_id)
+        if not session.is_open or not session.agent_id:
+            return
+        if session.idle_since and now - session.idle_since < ACTIVITY_THROTTLE:
+            return
+        _restart_idle_timer(session, now)
+        session.save()
+
+
+def chat_inactivity_due(*, now: datetime | None = None, limit: int = 500) -> list[int]:
+    """Ids of open sessions whose warning or end is due (candidates; each is re-checked)."""
+    now = now or timezone.now()
+    open_sessions = ChatSession.objects.filter(state=ChatSession.State.OPEN)
+    ending = open_sessions.filter(expires_at__lte=now).values_list("id", flat=True)[:limit]
+    warning = open_sessions.filter(warn_at__lte=now, warned_at__isnull=True).values_list(
+        "id", flat=True
+    )[:limit]
+    return sorted(set(ending) | set(warning))
+
+
+def chat_inactivity_check(*, session_id: int, now: datetime | None = None) -> str:
+    """Warn or end one session if due. Conditional updates make overlapping runs harmless.
+    Returns what it did: "ended", "warned" or ""."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        ended = ChatSession.objects.filter(
+            pk=session_id, state=ChatSession.State.OPEN, expires_at__lte=now
+        ).update(
+            state=ChatSession.State.ENDED,
+            end_reason=ChatSession.EndReason.INACTIVITY,
+            ended_at=now,
+        )
+        if ended:
+            session = ChatSession.objects.select_for_update().get(pk=session_id)
+            _after_end(session, now, end_interaction=True)
+            return "ended"
+        warned = ChatSession.objects.filter(
+            pk=session_id,
+            state=ChatSession.State.OPEN,
+            warn_at__lte=now,
+            warned_at__isnull=True,
+            expires_at__gt=now,
+        ).update(warned_at=now)
+        if warned:
+            session = ChatSession.objects.get(pk=session_id)
+            expires_at = session.expires_at.isoformat()
+            _notice(session, ChatNotice.Code.INACTIVITY_WARNING, expires_at=expires_at)
+            _publish(session, "chat.warning", {"expires_at": expires_at})
+            return "warned"
+    return ""
+
+
+# --- Ending -------------------------------------------------------------------------------
+
+
+def chat_end(*, session_id: int, visitor_id: str) -> ChatSession:
+    """The customer ended the chat."""
+    now = timezone.now()
+    with transaction.atomic():
+        session = _locked_session(session_id, visitor_id)
+        if session.is_open:
+            _end_locked(session, ChatSession.EndReason.CUSTOMER, now, end_interaction=True)
+    return session
+
+
+def _end_locked(session: ChatSession, reason: str, now: datetime, *, end_interaction: bool) -> None:
+    session.state = ChatSession.State.ENDED
+    session.end_reason = reason
+    session.ended_at = now
+    session.save(update_fields=["state", "end_reason", "ended_at"])
+    _after_end(session, now, end_interaction=end_interaction)
+
+
+def _after_end(session: ChatSession, now: datetime, *, end_interaction: bool) -> None:
+    session.warn_at = session.expires_at = None
+    session.queue_position = session.queue_wait_seconds = None
+    session.save(update_fields=["warn_at", "expires_at", "queue_position", "queue_wait_seconds"])
+    _notice(session, ChatNotice.Code.ENDED, reason=session.end_reason)
+    _publish(session, "chat.ended", {"reason": session.end_reason})
+    if session.interaction_id and end_interaction:
+        interaction = Interaction.objects.select_related("conversation").get(
+            pk=session.interaction_id
+        )
+        if session.end_reason == ChatSession.EndReason.INACTIVITY:
+            line = agent_line(
+                gettext_noop("The chat ended: the customer was inactive for %(minutes)s min."),
+                minutes=max(1, round(session.inactivity_seconds / 60)),
+            )
+        else:
+            line = agent_line(gettext_noop("The customer ended the chat."))
+        if interaction.state != Interaction.State.ENDED:
+            conversation_ops.system_line_add(
+                conversation=interaction.conversation, interaction=interaction, body=line
+            )
+            interaction_end(interaction=interaction)
+    if session.conversation_id:
+        ring_group(desk_group(session.conversation_id), {"type": "desk.refresh"})
+
+
+# --- Page, reads, transcript -------------------------------------------------------------
+
+
+def chat_page_update(*, session_id: int, visitor_id: str, page: Page) -> bool:
+    """The customer moved to another page: kept on the session, told to the agent."""
+    if rate_limit_hit(key=f"page:{visitor_id}", limit=30):
+        return False
+    now = timezone.now()
+    with transaction.atomic():
+        session = _locked_session(session_id, visitor_id)
+        if not session.is_open or (session.page_url, session.page_title) == (page.url, page.title):
+            return False
+        url_changed = session.page_url != page.url
+        session.page_url, session.page_title, session.page_changed_at = page.url, page.title, now
+        session.save(update_fields=["page_url", "page_title", "page_changed_at"])
+        if session.interaction_id and url_changed:
+            interaction = Interaction.objects.select_related("conversation").get(
+                pk=session.interaction_id
+            )
+            conversation_ops.system_line_add(
+                conversation=interaction.conversation,
+                interaction=interaction,
+                body=_page_line(page.title, page.url),
+            )
+        if session.conversation_id:
+            ring_group(desk_group(session.conversation_id), {"type": "desk.refresh"})
+    return True
+
+
+def chat_agent_read(*, conversation: Conversation, user, up_to: int) -> int:
+    """The handling agent has the conversation on screen up to message ``up_to``: the customer's
+    chat lines so far are read. Returns how many messages became read."""
+    if conversation.agent_id != user.pk:
+        return 0
+    count = 0
+    sessions = ChatSession.objects.filter(
+        conversation=conversation,
+        state=ChatSession.State.OPEN,
+        interaction__isnull=False,
+        agent_read_up_to__lt=up_to,
+    )
+    for session in sessions:
+        unread = list(
+            Message.objects.filter(
+                interaction_id=session.interaction_id,
+                direction=Message.Direction.INBOUND,
+                id__lte=up_to,
+                status=MessageStatus.RECEIVED,
+            ).values_list("id", flat=True)
+        )
+        if not unread:
+            continue
+        with transaction.atomic():
+            for message_id in unread:
+                message_status_update(message_id=message_id, status=MessageStatus.READ)
+            newest = max(unread)
+            updated = ChatSession.objects.filter(pk=session.pk, agent_read_up_to__lt=newest).update(
+                agent_read_up_to=newest
+            )
+            if updated:
+                _publish(session, "chat.read", {"up_to": newest})
+        count += len(unread)
+    return count
+
+
+def chat_agent_messages_progress(
+    *, session_id: int, visitor_id: str, up_to: int, status: str
+) -> list[int]:
+    """The widget received (``delivered``) or showed (``read``) the agent's lines up to
+    ``up_to``: move their delivery status forward."""
+    if status not in (MessageStatus.DELIVERED, MessageStatus.READ):
+        raise ValidationError("Unknown status.", field="status")
+    session = ChatSession.objects.filter(pk=session_id, visitor_id=visitor_id).first()
+    if session is None or session.interaction_id is None:
+        return []
+    # Pushed to the widget (sending/sent) and not yet at ``status``; never failed ones.
+    behind = [MessageStatus.SENDING, MessageStatus.SENT]
+    if status == MessageStatus.READ:
+        behind.append(MessageStatus.DELIVERED)
+    ids = list(
+        Message.objects.filter(
+            interaction_id=session.interaction_id,
+            direction=Message.Direction.OUTBOUND,
+            id__lte=up_to,
+            status__in=behind,
+        ).values_list("id", flat=True)[:200]
+    )
+    for message_id in ids:
+        message_status_update(message_id=message_id, status=status)
+    return ids
+
+
+def chat_transcript_request(
+    *, session_id: int, visitor_id: str, email: str
+) -> ChatTranscriptRequest:
+    """Record that the customer wants the transcript by email (the email channel sends it)."""
+    if rate_limit_hit(key=f"transcript:{visitor_id}", limit=5):
+        raise RateLimited(gettext("Too many requests. Please wait a moment."), field="email")
+    with transaction.atomic():
+        session = _locked_session(session_id, visitor_id)
+        if session.interaction_id is None:
+            raise InvalidState(gettext("There is nothing to send yet."), field="email")
+        request, created = ChatTranscriptRequest.objects.get_or_create(session=session, email=email)
+        if created:
+            interaction = Interaction.objects.select_related("conversation").get(
+                pk=session.interaction_id
+            )
+            conversation_ops.system_line_add(
+                conversation=interaction.conversation,
+                interaction=interaction,
+                body=agent_line(
+                    gettext_noop("The customer asked for the transcript by email (%(email)s)."),
+                    email=email,
+                ),
+            )
+    return request
+
+
+# --- Offline message ------------------------------------------------------------------------
+
+
+@dataclass
+class OfflineMessage:
+    first_name: str
+    last_name: str
+    email: str
+    message: str
+    phone: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+def chat_offline_message(
+    *, entry_point: EntryPoint, visitor_id: str, offline: OfflineMessage, client_id: str
+) -> Message:
+    """Nobody can chat now: the customer's message becomes an email conversation of the
+    service, answered by email (idempotent on the widget's client id)."""
+    if not CLIENT_ID.match(client_id or ""):
+        raise ValidationError(gettext("The message has no valid id."), field="client_id")
+    if rate_limit_hit(key=f"offline:{visitor_id}", limit=5):
+        raise RateLimited(gettext("Too many requests. Please wait a moment."), field="message")
+    identities = [(Identity.Kind.WEBCHAT, visitor_id), (Identity.Kind.EMAIL, offline.email)]
+    if offline.phone:
+        identities.append((Identity.Kind.PHONE, offline.phone))
+    service_email = (
+        EntryPoint.objects.filter(
+            channel=Channel.EMAIL, service_id=entry_point.service_id, active=True
+        )
+        .values_list("address", flat=True)
+        .first()
+    )
+    result = inbound_receive(
+        record=InboundRecord(
+            channel=Channel.EMAIL,
+            service=entry_point.service,
+            identities=identities,
+            provider_id=f"webchat-offline:{visitor_id}:{client_id}",
+            body=offline.message,
+            customer_address=offline.email,
+            service_address=service_email or "",
+            first_name=offline.first_name,
+            last_name=offline.last_name,
+        )
+    )
+    return result.message
+
+
+# --- Agent lines out ---------------------------------------------------------------------
+
+
+def chat_deliver(*, message: Message) -> list[int]:
+    """Push an agent's line to the customer's widget (called by the chat sender). Returns the ids
+    of the open sessions it went to; none means the customer has left."""
+    now = timezone.now()
+    delivered = []
+    with transaction.atomic():
+        sessions = ChatSession.objects.select_for_update().filter(
+            interaction_id=message.interaction_id, state=ChatSession.State.OPEN
+        )
+        for session in sessions:
+            _sync_locked(session, now)  # "Alex joined" comes before Alex's first line
+            if not session.is_open:
+                continue
+            _publish(session, "chat.message", {"message_id": message.pk})
+            if session.agent_id:
+                _restart_idle_timer(session, now)
+            session.save()
+            delivered.append(session.pk)
+    return delivered
