@@ -18,6 +18,7 @@ from .models import (
     Service,
     ServiceSkill,
     Skill,
+    Team,
 )
 
 
@@ -44,6 +45,12 @@ class HolidayInline(admin.TabularInline):
 class AgentSkillInline(admin.TabularInline):
     model = AgentSkill
     extra = 0
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ["name"]
+    filter_horizontal = ["services", "members"]
 
 
 @admin.register(NotReadyReason)

@@ -146,6 +146,20 @@ class AgentState(models.TextChoices):
     LOGGED_OUT = "logged_out", _("Logged out")
 
 
+class Team(models.Model):
+    """A group of agents assigned to services together (an agent also may be assigned directly)."""
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    services = models.ManyToManyField(Service, related_name="teams", blank=True)
+    members = models.ManyToManyField("AgentProfile", related_name="teams", blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class NotReadyReason(models.Model):
     """Reasons agents pick for Not Ready (managed in admin). System reasons are applied
     automatically: "missed offer", "disconnected", "logging out"."""
@@ -216,6 +230,7 @@ class AgentProfile(models.Model):
         ),
     )
     last_routed_at = models.DateTimeField(null=True, blank=True)
+    ready_since = models.DateTimeField(null=True, blank=True)
     language = models.CharField(
         _("language"),
         max_length=10,

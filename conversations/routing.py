@@ -109,7 +109,9 @@ def _route_one(*, service_id: int) -> Offer | None:
 
 def _candidate_ids(interaction: Interaction) -> list[int]:
     service = interaction.service
-    candidates = AgentProfile.objects.filter(state__in=ROUTABLE_STATES, services=service)
+    candidates = AgentProfile.objects.filter(
+        Q(services=service) | Q(teams__services=service), state__in=ROUTABLE_STATES
+    ).distinct()
     if interaction.personal_agent_id:
         candidates = candidates.filter(user_id=interaction.personal_agent_id)
     required = {
@@ -141,9 +143,28 @@ def _pick_agent(interaction: Interaction) -> AgentProfile | None:
         )
         if profile is None:
             continue  # another router holds this agent, or their state just changed
+        if in_ramp_up(profile=profile, channel=interaction.channel):
+            continue
         if has_capacity_for(profile=profile, channel=interaction.channel):
             return profile
     return None
+
+
+def in_ramp_up(*, profile: AgentProfile, channel: str) -> bool:
+    """Chats to an agent who just became Ready are staggered: during the ramp-up interval after
+    Ready, at most one chat per ``ROUTING_RAMP_UP_STEP_SECONDS``."""
+    ramp = settings.ROUTING_RAMP_UP_SECONDS
+    if channel != "chat" or not ramp or profile.ready_since is None:
+        return False
+    now = timezone.now()
+    if now - profile.ready_since >= timedelta(seconds=ramp):
+        return False
+    step = timedelta(seconds=settings.ROUTING_RAMP_UP_STEP_SECONDS)
+    return (
+        profile.last_routed_at is not None
+        and profile.last_routed_at >= profile.ready_since
+        and now - profile.last_routed_at < step
+    )
 
 
 def agent_load(*, user_id: int, profile: AgentProfile | None = None) -> int:
@@ -344,10 +365,13 @@ def offer_payload(offer: Offer) -> dict:
 def _state_change(*, profile: AgentProfile, state: str, reason: str = "") -> None:
     if profile.state == state and profile.not_ready_reason == reason:
         return
+    was_routable = profile.state in ROUTABLE_STATES
     profile.state = state
     profile.not_ready_reason = reason if state == AgentState.NOT_READY else ""
     profile.state_changed_at = timezone.now()
-    profile.save(update_fields=["state", "not_ready_reason", "state_changed_at"])
+    if state in ROUTABLE_STATES and not was_routable:
+        profile.ready_since = profile.state_changed_at
+    profile.save(update_fields=["state", "not_ready_reason", "state_changed_at", "ready_since"])
     realtime.publish(
         audiences=[realtime.agent_audience(profile.user_id), realtime.SUPERVISORS],
         type="agent.state_changed",
@@ -442,6 +466,41 @@ def agent_state_force(
             for service_id in profile.services.values_list("id", flat=True):
                 route_service_on_commit(service_id)
     return profile
+
+
+# --- Pulling from a queue -------------------------------------------------------------------
+
+
+def interaction_pull(*, interaction: Interaction, user: AbstractBaseUser) -> Offer:
+    """An agent takes a waiting interaction straight from a service queue (e.g. an email)."""
+    with transaction.atomic():
+        interaction = (
+            Interaction.objects.select_for_update(of=("self",))
+            .select_related("service")
+            .filter(pk=interaction.pk)
+            .first()
+        )
+        if interaction is None or interaction.state != Interaction.State.QUEUED:
+            raise InvalidState("This interaction is no longer waiting.")
+        if interaction.personal_agent_id and interaction.personal_agent_id != user.pk:
+            raise NotFound("Interaction not found.")
+        member = (
+            AgentProfile.objects.filter(
+                Q(services=interaction.service_id) | Q(teams__services=interaction.service_id)
+            )
+            .filter(user=user)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        profile = AgentProfile.objects.select_for_update().filter(pk=member).first()
+        if member is None or profile is None:
+            raise NotFound("Interaction not found.")
+        if not has_capacity_for(profile=profile, channel=interaction.channel):
+            raise InvalidState("You have no spare capacity for this channel.")
+        offer = _offer_create(interaction=interaction, profile=profile)
+        if offer.state == Offer.State.OFFERED:
+            offer = offer_accept(offer_id=offer.pk, user=user)
+    return offer
 
 
 # --- Transfers -------------------------------------------------------------------

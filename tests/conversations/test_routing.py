@@ -464,3 +464,67 @@ def test_force_ready_admin_action(admin_client, service):
     )
     profile.refresh_from_db()
     assert profile.state == AgentState.READY
+
+
+@pytest.mark.django_db
+def test_team_members_are_eligible_for_the_teams_services(service, run_on_commit):
+    from conversations.models import Team
+
+    member = AgentProfileFactory(services=[])
+    team = Team.objects.create(name="Tier 1")
+    team.services.add(service)
+    team.members.add(member)
+
+    chat = run_on_commit(lambda: inbound(service, visitor="v"))
+
+    assert chat.offers.get().agent == member.user
+
+
+@pytest.mark.django_db
+def test_ramp_up_staggers_chats_to_an_agent_who_just_became_ready(service, settings, run_on_commit):
+    settings.ROUTING_RAMP_UP_SECONDS = 60
+    settings.ROUTING_RAMP_UP_STEP_SECONDS = 10
+    profile = AgentProfileFactory(services=[service], state=AgentState.NOT_READY)
+    run_on_commit(lambda: routing.agent_state_set(user=profile.user, state=AgentState.READY))
+    for i in range(3):
+        run_on_commit(lambda i=i: inbound(service, visitor=f"v{i}"))
+    assert live_offers(profile.user).count() == 1
+
+    with time_machine.travel(timezone.now() + timedelta(seconds=11)):
+        run_on_commit(tasks.route_all)
+        assert live_offers(profile.user).count() == 2
+    with time_machine.travel(timezone.now() + timedelta(seconds=61)):
+        run_on_commit(tasks.route_all)
+        assert live_offers(profile.user).count() == 3  # ramp-up over: capacity rules alone
+
+
+@pytest.mark.django_db
+def test_agent_can_pull_a_waiting_interaction_from_their_service_queue(
+    service, agent_b, run_on_commit
+):
+    profile = AgentProfileFactory(services=[service], state=AgentState.NOT_READY)
+    chat = run_on_commit(lambda: inbound(service, visitor="v"))
+
+    with pytest.raises(routing.NotFound):
+        routing.interaction_pull(interaction=chat, user=agent_b)
+    offer = run_on_commit(lambda: routing.interaction_pull(interaction=chat, user=profile.user))
+
+    chat.refresh_from_db()
+    assert offer.state == Offer.State.ACCEPTED
+    assert (chat.state, chat.conversation.agent) == (Interaction.State.ACTIVE, profile.user)
+    with pytest.raises(routing.InvalidState):
+        routing.interaction_pull(interaction=chat, user=profile.user)
+
+
+@pytest.mark.django_db
+def test_personal_queue_item_is_offered_only_to_its_agent(service, run_on_commit):
+    owner = AgentProfileFactory(services=[service], last_routed_at=timezone.now())
+    AgentProfileFactory(services=[service], last_routed_at=None)
+    conversation = ConversationFactory(service=service)
+    interaction = InteractionFactory(
+        conversation=conversation, agent=None, state="queued", personal_agent=owner.user
+    )
+
+    run_on_commit(lambda: routing.interaction_enqueue(interaction=interaction))
+
+    assert interaction.offers.get().agent == owner.user
