@@ -73,6 +73,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "conversations.middleware.AgentPreferencesMiddleware",
     "contactcenter.middleware.DomainErrorMiddleware",
 ]
 
@@ -156,6 +157,7 @@ CELERY_BEAT_SCHEDULE = {
     "webchat-inactivity": {"task": "channels_app.tasks.webchat_inactivity", "schedule": 15.0},
     "webchat-sync": {"task": "channels_app.tasks.webchat_sync", "schedule": 10.0},
     "expire-offers": {"task": "conversations.tasks.expire_offers", "schedule": 5.0},
+    "expire-wrap-ups": {"task": "conversations.tasks.expire_wrap_ups", "schedule": 10.0},
     "route-sweep": {"task": "conversations.tasks.route_all", "schedule": 15.0},
 }
 
@@ -228,8 +230,13 @@ CAPACITY_SHARE = {"voice": 100, "chat": 25, "sms": 25, "email": 25}
 CAPACITY_SPARE_NEEDED = {"voice": 50, "chat": 25, "sms": 25, "email": 100}
 # A returning customer is offered first to their last agent within this time of the last contact.
 ROUTING_CONTINUATION_SECONDS = int(os.environ.get("ROUTING_CONTINUATION_SECONDS", str(24 * 3600)))
+# Chats to an agent who just became Ready: at most one per step during the ramp-up interval.
+ROUTING_RAMP_UP_SECONDS = int(os.environ.get("ROUTING_RAMP_UP_SECONDS", "0"))
+ROUTING_RAMP_UP_STEP_SECONDS = int(os.environ.get("ROUTING_RAMP_UP_STEP_SECONDS", "10"))
 SHORT_ABANDON_SECONDS = int(os.environ.get("SHORT_ABANDON_SECONDS", "5"))
 MISSED_OFFER_REASON = "missed offer"
+# The Active Conversations list shows the customer's wait in red past this many seconds.
+AGENT_REPLY_THRESHOLD_SECONDS = int(os.environ.get("AGENT_REPLY_THRESHOLD_SECONDS", "60"))
 EVENT_RETENTION_HOURS = int(os.environ.get("EVENT_RETENTION_HOURS", "72"))
 EVENT_REPLAY_OVERLAP_SECONDS = int(os.environ.get("EVENT_REPLAY_OVERLAP_SECONDS", "10"))
 OUTBOUND_MAX_RETRIES = int(os.environ.get("OUTBOUND_MAX_RETRIES", "6"))
