@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass, field
 
+from django.db import transaction
+
 from contactcenter.exceptions import NotFound
 from contacts.models import Identity
 from contacts.normalize import normalize_phone
@@ -9,6 +11,7 @@ from conversations.models import Channel
 from conversations.services import InboundRecord, InboundResult, inbound_receive
 
 from .models import EntryPoint
+from .sms.keywords import sms_keyword_apply, web_media
 
 
 def entry_point_for(*, channel: str, address: str) -> EntryPoint:
@@ -40,19 +43,26 @@ class InboundSms:
 
 
 def sms_receive(*, sms: InboundSms) -> InboundResult:
-    """Store an inbound SMS/MMS (idempotent on the provider's MessageSid)."""
+    """Store an inbound SMS/MMS (idempotent on the provider's MessageSid), acting on the
+    opt-out keywords."""
     from_number = normalize_phone(sms.from_number, field="From")
     to_number = normalize_phone(sms.to_number, field="To")
     entry_point = entry_point_for(channel=Channel.SMS, address=to_number)
-    return inbound_receive(
-        record=InboundRecord(
-            channel=Channel.SMS,
-            service=entry_point.service,
-            identities=[(Identity.Kind.PHONE, from_number)],
-            provider_id=sms.message_sid,
-            body=sms.body,
-            customer_address=from_number,
-            service_address=to_number,
-            attachments=sms.media,
+    with transaction.atomic():
+        result = inbound_receive(
+            record=InboundRecord(
+                channel=Channel.SMS,
+                service=entry_point.service,
+                identities=[(Identity.Kind.PHONE, from_number)],
+                provider_id=sms.message_sid,
+                body=sms.body,
+                customer_address=from_number,
+                service_address=to_number,
+                attachments=web_media(sms.media),
+            )
         )
-    )
+        if not result.duplicate:
+            # STOP/START/HELP: the message is stored like any other, the flag and a system line
+            # come with it in the same transaction.
+            sms_keyword_apply(message=result.message)
+    return result

@@ -5,6 +5,7 @@ Split by area; everything is importable from ``contacts.services``.
 
 from .contacts import (
     contact_create,
+    contact_set_do_not_text,
     contact_update,
     contacts_lock,
     identity_add,
@@ -29,6 +30,7 @@ __all__ = [
     "contact_merge",
     "contact_merge_undo",
     "contact_recognize",
+    "contact_set_do_not_text",
     "contact_update",
     "contacts_import_csv",
     "contacts_lock",

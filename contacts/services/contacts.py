@@ -206,3 +206,23 @@ def _identity_insert(*, contact: Contact, kind: str, value: str, field: str) -> 
         raise identity_owner_conflict(
             kind=kind, value=value, owner=owner.contact, field=field
         ) from exc
+
+
+def contact_set_do_not_text(*, contact: Contact, value: bool, reason: str = "") -> bool:
+    """Set or clear the SMS opt-out (an inbound STOP / START keyword). Idempotent: True only when
+    this call changed the flag. A merged contact's survivor carries the flag."""
+    with transaction.atomic():
+        locked = contacts_lock([contact.pk])[contact.pk]
+        while locked.merged_into_id:
+            locked = contacts_lock([locked.merged_into_id])[locked.merged_into_id]
+        if locked.do_not_text == value:
+            return False
+        locked.do_not_text = value
+        locked.save(update_fields=["do_not_text", "updated_at"])
+        publish_contact_event(
+            type="contact.updated",
+            contact_ids=[locked.pk],
+            payload=contact_payload(locked, fields=["do_not_text"], reason=reason),
+        )
+    contact.do_not_text = value
+    return True

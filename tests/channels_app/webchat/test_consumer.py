@@ -361,7 +361,7 @@ async def test_offline_form_creates_an_email_conversation(chat_entry_point_a, ag
             },
         }
     )
-    frame, _ = await receive_until(communicator, lambda f: f["type"] == "offline_sent")
+    _frame, _ = await receive_until(communicator, lambda f: f["type"] == "offline_sent")
     message = await database_sync_to_async(
         lambda: Message.objects.select_related("conversation__contact").get(channel="email")
     )()

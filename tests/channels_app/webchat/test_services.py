@@ -21,7 +21,7 @@ from conversations.models import (
     MessageStatus,
 )
 from conversations.services import message_send
-from tests.factories import AgentProfileFactory, ContactFactory, IdentityFactory
+from tests.factories import ContactFactory, IdentityFactory
 
 from .conftest import start_chat
 
@@ -70,7 +70,7 @@ def test_a_returning_visitor_is_recognized_by_the_prechat_email(chat_entry_point
     known = ContactFactory(first_name="Maria")
     IdentityFactory(contact=known, kind="email", value="maria@example.com")
 
-    session, message = start_chat(chat_entry_point_a)
+    _session, message = start_chat(chat_entry_point_a)
 
     assert message.conversation.contact == known
     assert Identity.objects.get(kind="webchat", value="a" * 32).contact == known
@@ -81,7 +81,7 @@ def test_prechat_answers_of_someone_chatting_right_now_do_not_join_their_chat(
 ):
     """The pre-chat email is not verified: typing a chatting customer's email must not put a
     stranger into that chat (it would show them the agent's replies)."""
-    victim_session, victim_message = start_chat(chat_entry_point_a, visitor_id="v" * 32)
+    _victim_session, victim_message = start_chat(chat_entry_point_a, visitor_id="v" * 32)
 
     session, message = start_chat(chat_entry_point_a, visitor_id="s" * 32, body="hello")
 
@@ -127,7 +127,7 @@ def test_without_a_ready_agent_the_customer_waits_with_position_and_estimated_wa
 def test_queue_standing_is_one_function_over_the_routing_selectors(
     chat_entry_point_a, agent_a_not_ready
 ):
-    session, message = start_chat(chat_entry_point_a)
+    _session, message = start_chat(chat_entry_point_a)
     standing = queue_standing(interaction=message.interaction)
     assert standing.position == 1
     assert standing.estimated_wait_seconds is not None
