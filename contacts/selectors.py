@@ -177,7 +177,7 @@ def csv_safe(value: str) -> str:
     """Keep spreadsheets from running a cell as a formula (CSV injection); the importer strips
     the quote again. Phone numbers such as +14155550100 are left alone."""
     if value.startswith(FORMULA_START) or (
-        value[:1] in "+-" and not re.fullmatch(r"[+-][\d\s().-]*", value)
+        value.startswith(("+", "-")) and not re.fullmatch(r"[+-][\d\s().;+-]*", value)
     ):
         return "'" + value
     return value
