@@ -25,14 +25,22 @@ async function fetchFragment(url) {
 }
 
 let listRefresh = null;
+let listStale = false;
 function refreshList() {
-  if (listRefresh) return listRefresh;
+  // A change announced during a fetch may be missing from what that fetch returns: fetch again.
+  if (listRefresh) {
+    listStale = true;
+    return listRefresh;
+  }
   listRefresh = (async () => {
     try {
-      const fragment = await fetchFragment(list.dataset.fragmentUrl);
-      list.replaceChildren(fragment);
-      markSelected();
-      tickCountdowns();
+      do {
+        listStale = false;
+        const fragment = await fetchFragment(list.dataset.fragmentUrl);
+        list.replaceChildren(fragment);
+        markSelected();
+        tickCountdowns();
+      } while (listStale);
     } finally {
       listRefresh = null;
     }
@@ -62,8 +70,20 @@ function appendNewMessages() {
 }
 
 function updateStatus(payload) {
-  const row = timeline && timeline.querySelector(`[data-message-id="${payload.message_id}"]`);
-  if (!row) return appendNewMessages();
+  const findRow = () => timeline && timeline.querySelector(`[data-message-id="${payload.message_id}"]`);
+  const row = findRow();
+  if (!row) {
+    // Not in the timeline yet: the row that arrives may have been rendered before this change.
+    return appendNewMessages().then(() => {
+      const appended = findRow();
+      if (appended) applyStatus(appended, payload);
+    });
+  }
+  applyStatus(row, payload);
+  return null;
+}
+
+function applyStatus(row, payload) {
   const status = row.querySelector(".status");
   if (status) {
     status.dataset.status = payload.status;
