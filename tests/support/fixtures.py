@@ -1,0 +1,165 @@
+"""Pytest fixtures for suites that drive live processes (e2e, reliability).
+
+Import the ones a suite needs into its ``conftest.py``::
+
+    from tests.support.fixtures import asgi_server, celery_worker, live_services, ...  # noqa: F401
+
+- ``live_services``: embedded (SQLite, in-process tasks) or services (PostgreSQL + Redis + a
+  worker) mode, from ``DATABASE_URL``/``REDIS_URL``. Under CI (``CI=true``) both are required and
+  must answer: the test fails otherwise; on a laptop an unreachable Redis skips.
+- ``twilio_standin``: a started :class:`TwilioStandIn` with the test account SID and token.
+- ``live_server_env``: the environment the server and the worker share (test database, Redis,
+  stand-in URL, ``PUBLIC_BASE_URL`` of the server). Needs committed data: ``transactional_db``.
+- ``celery_worker``: a started :class:`CeleryWorker` when ``REDIS_URL`` is set, else ``None``.
+- ``asgi_server``: a started :class:`AsgiServer` (with the worker running first when there is
+  one). ``stop()``, ``start()``, ``restart()``, ``kill()`` keep its port and ``url``.
+
+Process logs live in the test's ``tmp_path``; their tails are added to the report of a failed test
+by ``pytest_runtest_makereport`` (import that hook into the conftest too).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.conftest import TWILIO_TEST_SID, TWILIO_TEST_TOKEN
+
+from .live_server import (
+    IN_CI,
+    AsgiServer,
+    CeleryWorker,
+    ManagedProcess,
+    database_env,
+    free_port,
+    port_is_open,
+    subprocess_env,
+)
+from .twilio_standin import TwilioStandIn
+
+
+def require(condition: bool, reason: str) -> None:
+    """Under CI a missing requirement fails the test; elsewhere it skips it, saying why."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"required under CI: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@dataclass(frozen=True)
+class LiveServices:
+    database_url: str
+    redis_url: str
+
+    @property
+    def mode(self) -> str:
+        return "services" if self.database_url and self.redis_url else "embedded"
+
+    @property
+    def has_worker(self) -> bool:
+        return bool(self.redis_url)
+
+
+@pytest.fixture(scope="session")
+def live_services() -> LiveServices:
+    database_url = os.environ.get("DATABASE_URL", "")
+    redis_url = os.environ.get("REDIS_URL", "")
+    if IN_CI:
+        require(bool(database_url), "DATABASE_URL (PostgreSQL) must be set")
+        require(bool(redis_url), "REDIS_URL must be set")
+    for name, url, default_port in (
+        ("PostgreSQL", database_url, 5432),
+        ("Redis", redis_url, 6379),
+    ):
+        if url:
+            parts = urlsplit(url)
+            host, port = parts.hostname or "127.0.0.1", parts.port or default_port
+            require(port_is_open(host, port), f"{name} is not answering at {host}:{port}")
+    return LiveServices(database_url=database_url, redis_url=redis_url)
+
+
+@pytest.fixture
+def twilio_standin():
+    with TwilioStandIn(account_sid=TWILIO_TEST_SID, auth_token=TWILIO_TEST_TOKEN) as standin:
+        yield standin
+
+
+@pytest.fixture
+def live_server_port() -> int:
+    return free_port()
+
+
+@pytest.fixture
+def live_server_env(
+    transactional_db, live_services, twilio_standin, live_server_port
+) -> dict[str, str]:
+    from django.db import connection
+
+    return subprocess_env(
+        {
+            **database_env(connection.settings_dict),
+            "REDIS_URL": live_services.redis_url,
+            # Our own groups on a shared Redis: another run's events never reach our pages.
+            "CHANNEL_LAYER_PREFIX": f"e2e{uuid.uuid4().hex[:12]}",
+            "TWILIO_ACCOUNT_SID": TWILIO_TEST_SID,
+            "TWILIO_AUTH_TOKEN": TWILIO_TEST_TOKEN,
+            "TWILIO_API_BASE_URL": twilio_standin.base_url,
+            "PUBLIC_BASE_URL": f"http://127.0.0.1:{live_server_port}",
+        }
+    )
+
+
+# --- logs of live processes, attached to the report of a failed test -------------------------
+
+LOG_SOURCES = pytest.StashKey[list]()
+
+
+def attach_log(request: pytest.FixtureRequest, name: str, read) -> None:
+    """Show ``read()`` (a callable returning text) under ``name`` if the test fails."""
+    request.node.stash.setdefault(LOG_SOURCES, []).append((name, read))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Hook: import it into the suite's conftest.py next to the fixtures."""
+    report = yield
+    if report.failed:
+        for name, read in item.stash.get(LOG_SOURCES, []):
+            try:
+                text = read()
+            except Exception as exc:  # a log that cannot be read must not hide the failure
+                text = f"(could not read: {exc!r})"
+            report.sections.append((name, text))
+    return report
+
+
+def _process_log(process: ManagedProcess):
+    return lambda: f"{process.log_path}\n{process.log_tail(300)}"
+
+
+@pytest.fixture
+def celery_worker(request, live_services, live_server_env, tmp_path):
+    if not live_services.has_worker:
+        yield None
+        return
+    worker = CeleryWorker(env=live_server_env, log_path=tmp_path / "celery-worker.log")
+    attach_log(request, "celery worker log", _process_log(worker))
+    worker.start()
+    yield worker
+    worker.stop()
+
+
+@pytest.fixture
+def asgi_server(request, live_server_env, live_server_port, celery_worker, tmp_path):
+    server = AsgiServer(
+        port=live_server_port, env=live_server_env, log_path=tmp_path / "asgi-server.log"
+    )
+    attach_log(request, "ASGI server log", _process_log(server))
+    server.start()
+    yield server
+    server.stop()
