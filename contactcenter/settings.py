@@ -143,6 +143,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 60
 CELERY_TASK_SOFT_TIME_LIMIT = 45
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+if os.environ.get("CELERY_KEY_PREFIX"):
+    # Deployments or test runs sharing one Redis database keep their queues apart (the channel
+    # layer's counterpart is CHANNEL_LAYER_PREFIX).
+    CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = os.environ["CELERY_KEY_PREFIX"]
 CELERY_TASK_DEFAULT_QUEUE = "maintenance"
 CELERY_TASK_ROUTES = {
     "conversations.tasks.deliver_message": {"queue": "outbound"},
