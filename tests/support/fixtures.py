@@ -8,8 +8,9 @@ Import the ones a suite needs into its ``conftest.py``::
   worker) mode, from ``DATABASE_URL``/``REDIS_URL``. Under CI (``CI=true``) both are required and
   must answer: the test fails otherwise; on a laptop an unreachable Redis skips.
 - ``twilio_standin``: a started :class:`TwilioStandIn` with the test account SID and token.
-- ``live_server_env``: the environment the server and the worker share (test database, Redis,
-  stand-in URL, ``PUBLIC_BASE_URL`` of the server). Needs committed data: ``transactional_db``.
+- ``live_server_env``: the environment the server and the worker share (test database, Redis
+  with this test's own key prefixes, stand-in URL, ``PUBLIC_BASE_URL`` of the server). Needs
+  committed data: ``transactional_db``. Its Redis keys are deleted at teardown.
 - ``celery_worker``: a started :class:`CeleryWorker` when ``REDIS_URL`` is set, else ``None``.
 - ``asgi_server``: a started :class:`AsgiServer` (with the worker running first when there is
   one). ``stop()``, ``start()``, ``restart()``, ``kill()`` keep its port and ``url``.
@@ -95,23 +96,39 @@ def live_server_port() -> int:
 
 
 @pytest.fixture
-def live_server_env(
-    transactional_db, live_services, twilio_standin, live_server_port
-) -> dict[str, str]:
+def live_server_env(transactional_db, live_services, twilio_standin, live_server_port):
     from django.db import connection
 
-    return subprocess_env(
+    key_prefix = f"e2e{uuid.uuid4().hex[:12]}"
+    yield subprocess_env(
         {
             **database_env(connection.settings_dict),
             "REDIS_URL": live_services.redis_url,
-            # Our own groups on a shared Redis: another run's events never reach our pages.
-            "CHANNEL_LAYER_PREFIX": f"e2e{uuid.uuid4().hex[:12]}",
+            # Our own channel-layer groups and Celery queues on a shared Redis: another run's
+            # events never reach our pages, its workers never take our tasks (nor ours theirs).
+            "CHANNEL_LAYER_PREFIX": key_prefix,
+            "CELERY_KEY_PREFIX": f"{key_prefix}:",
             "TWILIO_ACCOUNT_SID": TWILIO_TEST_SID,
             "TWILIO_AUTH_TOKEN": TWILIO_TEST_TOKEN,
             "TWILIO_API_BASE_URL": twilio_standin.base_url,
             "PUBLIC_BASE_URL": f"http://127.0.0.1:{live_server_port}",
         }
     )
+    # The server and the worker are stopped by now (they depend on this fixture).
+    if live_services.redis_url:
+        delete_redis_keys(live_services.redis_url, f"{key_prefix}*")
+
+
+def delete_redis_keys(redis_url: str, pattern: str) -> int:
+    """Delete this run's keys (queues, bindings, groups) so nothing is left in a shared Redis."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    try:
+        keys = list(client.scan_iter(match=pattern, count=1000))
+        return client.delete(*keys) if keys else 0
+    finally:
+        client.close()
 
 
 # --- logs of live processes, attached to the report of a failed test -------------------------
