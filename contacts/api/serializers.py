@@ -6,15 +6,14 @@ from ..models import Contact, Identity
 from ..services.merge import FIELD_CHOICES
 
 
-class IdentityOutputSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    kind = serializers.ChoiceField(choices=Identity.Kind.choices)
-    value = serializers.CharField()
+class IdentitySerializer(serializers.Serializer):
+    """One serializer (one schema component) for identities in and out; ``id`` is output only."""
 
-
-class IdentityInputSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
     kind = serializers.ChoiceField(choices=Identity.Kind.choices)
-    value = serializers.CharField(max_length=320, help_text="Any format that normalizes.")
+    value = serializers.CharField(
+        max_length=320, help_text="Input: any format that normalizes. Output: normalized."
+    )
 
 
 class ContactOutputSerializer(serializers.Serializer):
@@ -27,7 +26,7 @@ class ContactOutputSerializer(serializers.Serializer):
     custom_fields = serializers.DictField()
     do_not_text = serializers.BooleanField()
     merged_into = serializers.IntegerField(source="merged_into_id", allow_null=True)
-    identities = IdentityOutputSerializer(many=True)
+    identities = IdentitySerializer(many=True)
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
@@ -51,7 +50,7 @@ class ContactFieldsInputSerializer(serializers.Serializer):
 
 
 class ContactCreateInputSerializer(ContactFieldsInputSerializer):
-    identities = IdentityInputSerializer(many=True, required=False)
+    identities = IdentitySerializer(many=True, required=False)
 
 
 class ContactMergeInputSerializer(serializers.Serializer):

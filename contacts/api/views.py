@@ -17,8 +17,7 @@ from .serializers import (
     ContactMergeInputSerializer,
     ContactMergeOutputSerializer,
     ContactOutputSerializer,
-    IdentityInputSerializer,
-    IdentityOutputSerializer,
+    IdentitySerializer,
 )
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
@@ -127,18 +126,18 @@ class ContactIdentityListApi(ContactsApiView):
     @extend_schema(
         operation_id="contacts_identities_create",
         parameters=[IDEMPOTENCY_PARAMETER],
-        request=IdentityInputSerializer,
-        responses={201: IdentityOutputSerializer, 400: ERRORS[400], 409: ERRORS[409]},
+        request=IdentitySerializer,
+        responses={201: IdentitySerializer, 400: ERRORS[400], 409: ERRORS[409]},
     )
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
         contact = selectors.contact_get(pk=pk)
-        serializer = IdentityInputSerializer(data=request.data)
+        serializer = IdentitySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         identity = services.identity_add(
             contact=contact, user=request.user, field="value", **serializer.validated_data
         )
-        return Response(IdentityOutputSerializer(identity).data, status=status.HTTP_201_CREATED)
+        return Response(IdentitySerializer(identity).data, status=status.HTTP_201_CREATED)
 
 
 class ContactIdentityDetailApi(ContactsApiView):

@@ -124,6 +124,26 @@ def test_contacts_list_is_paginated_with_the_same_queries_at_2_and_200_contacts(
 
 
 @pytest.mark.django_db
+def test_contacts_list_queries_do_not_depend_on_how_many_conversations_a_contact_has(
+    client, agent_a, people, service_a, django_assert_num_queries
+):
+    from conversations.models import Conversation
+
+    def conversations(count):
+        Conversation.objects.bulk_create(
+            [Conversation(contact=people["ana"], service=service_a) for _ in range(count)]
+        )
+
+    client.force_login(agent_a)
+    conversations(2)
+    client.get(LIST)
+    two = count_queries(lambda: client.get(LIST))
+    conversations(198)
+    with django_assert_num_queries(two):
+        client.get(LIST)
+
+
+@pytest.mark.django_db
 def test_contact_page_shows_fields_and_identities(client, agent_a, people):
     ana = people["ana"]
     ana.custom_fields = {"tier": "gold"}
@@ -359,3 +379,27 @@ def test_merge_pick_searches_other_contacts(client, supervisor, people):
     assert people["bo"].pk not in listed(response)  # "a" is not in Bo's name or data
     response = client.get(reverse("contact-merge-pick", args=[people["ana"].pk]), {"q": "bo"})
     assert listed(response) == [people["bo"].pk]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("page", ["merge", "move"])
+def test_merge_and_move_searches_run_the_same_queries_at_2_and_20_results(
+    client, supervisor, people, page, django_assert_num_queries
+):
+    if page == "merge":
+        url = reverse("contact-merge-pick", args=[people["ana"].pk])
+    else:
+        url = reverse("contact-activity-move", args=[ConversationFactory(contact=people["ana"]).pk])
+
+    def twins(count):
+        for _ in range(count):
+            IdentityFactory(contact__first_name="Twin")
+
+    client.force_login(supervisor)
+    twins(2)
+    client.get(url, {"q": "twin"})
+    two = count_queries(lambda: client.get(url, {"q": "twin"}))
+    twins(18)
+    with django_assert_num_queries(two):
+        response = client.get(url, {"q": "twin"})
+    assert response.context["page"].paginator.count == 20
