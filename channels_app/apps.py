@@ -7,10 +7,14 @@ class ChannelsAppConfig(AppConfig):
 
     def ready(self) -> None:
         from conversations.models import Channel
-        from conversations.outbound import register_sender
+        from conversations.outbound import register_sender, register_sender_addresses
 
+        from .services import entry_point_addresses
         from .sms.adapters import sms_sender_from_settings
         from .webchat.sender import ChatSender
 
         register_sender(Channel.SMS, sms_sender_from_settings())
         register_sender(Channel.CHAT, ChatSender())
+        register_sender_addresses(
+            Channel.SMS, lambda service_id: entry_point_addresses(Channel.SMS, service_id)
+        )

@@ -14,5 +14,6 @@ urlpatterns = [
     path("", include("conversations.urls")),
     path("", include("contacts.urls")),
     path("", include("contacts.api.urls")),
+    path("", include("conversations.api.urls")),
     path("", include("conversations.contact_urls")),
 ]
