@@ -264,12 +264,14 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
         await self._follow(snapshot)
 
     def _snapshot(self, *, session_id: int) -> dict:
+        services.chat_session_sync(session_id=session_id)
         session = ChatSession.objects.get(pk=session_id, visitor_id=self.visitor.visitor_id)
         return selectors.session_snapshot(session=session)
 
     async def _sync_loop(self) -> None:
-        """Re-check the chat every few seconds (agent joined/left, queue, ended) until it ends.
-        The event log delivers what changed; this only makes the changes happen on time."""
+        """Every few seconds until the chat ends: re-check it (agent joined/left, queue, ended)
+        and catch up on the log, so a change made elsewhere (a worker, another server, a lost
+        ring) reaches the widget within one period."""
         with contextlib.suppress(asyncio.CancelledError):
             while self.session_open and self.session_id:
                 await asyncio.sleep(settings.WEBCHAT_SYNC_SECONDS)
@@ -277,6 +279,7 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
                     await database_sync_to_async(services.chat_session_sync)(
                         session_id=self.session_id
                     )
+                    await self._catch_up()
                 except Exception:
                     logger.exception("webchat: sync of chat %s failed", self.session_id)
 
@@ -363,6 +366,8 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "ack", "client_id": client_id, "message_id": message.pk})
         if new_session:
             await self._send_session(self.session_id)
+        else:  # routing may have answered on commit already (in-process tasks)
+            await database_sync_to_async(services.chat_session_sync)(session_id=self.session_id)
 
     async def _typing(self, content: dict) -> None:
         if not self.session_open:

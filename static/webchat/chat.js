@@ -82,7 +82,32 @@ const state = {
   visible: !embedded, // embedded: the host tells us when the panel opens
   unread: 0,
   page: null,
-  wantConnection: !embedded || (local && local.getItem(ACTIVE_KEY) === "1"),
+  initialized: !embedded, // embedded: widget.js sends the visitor's token and page first
+};
+
+// Where the visitor's token lives: this origin's localStorage when the browser allows it, and,
+// embedded, also the website's own storage through widget.js, because browsers partition or
+// block storage in third-party iframes (without it a visitor would be new on every page).
+const identity = {
+  hostToken: null,
+  hostActive: false,
+  token() {
+    return (local && local.getItem(TOKEN_KEY)) || this.hostToken;
+  },
+  active() {
+    return (local && local.getItem(ACTIVE_KEY) === "1") || this.hostActive;
+  },
+  save({ token, active }) {
+    if (token) {
+      this.hostToken = token;
+      if (local) local.setItem(TOKEN_KEY, token);
+    }
+    if (active !== undefined) {
+      this.hostActive = active;
+      if (local) local.setItem(ACTIVE_KEY, active ? "1" : "0");
+    }
+    toHost({ type: "state", token: this.hostToken, active: this.hostActive }, { private: true });
+  },
 };
 
 // --- socket --------------------------------------------------------------------------------
@@ -96,7 +121,7 @@ function connect() {
     state.attempt = 0;
     send({
       type: "hello",
-      token: local ? local.getItem(TOKEN_KEY) : null,
+      token: identity.token(),
       page: state.page,
       language: document.documentElement.lang,
     });
@@ -142,7 +167,8 @@ function setConnection(status) {
 function receive(data) {
   switch (data.type) {
     case "welcome":
-      if (local && data.token) local.setItem(TOKEN_KEY, data.token);
+      if (data.renewed) identity.save({ active: false });
+      identity.save({ token: data.token });
       if (data.renewed) resetTranscript();
       state.config = data.config;
       state.availability = data.availability;
@@ -151,6 +177,7 @@ function receive(data) {
       setConnection("live");
       if (data.session) applySession(data.session);
       else {
+        identity.save({ active: false });
         // The chat we showed ended while we were disconnected.
         if (state.session && state.session.state === "open") state.ended = "agent";
         if (!state.ended) state.session = null;
@@ -194,7 +221,7 @@ function applySession(session) {
   if (!state.session || state.session.id !== session.id) resetTranscript();
   state.session = session;
   state.ended = session.state === "ended" ? session.end_reason : null;
-  if (local) local.setItem(ACTIVE_KEY, session.state === "open" ? "1" : "0");
+  identity.save({ active: session.state === "open" });
   state.readUpTo = Math.max(state.readUpTo, session.read_up_to || 0);
   const items = [
     ...session.messages.map((message) => ({ at: message.at, kind: "message", item: message })),
@@ -247,7 +274,7 @@ function applyEvent(event) {
     case "chat.ended":
       state.ended = payload.reason || "agent";
       if (state.session) state.session.state = "ended";
-      if (local) local.setItem(ACTIVE_KEY, "0");
+      identity.save({ active: false });
       setWarning(null);
       setQueue(null);
       showAgentTyping(false);
@@ -612,8 +639,10 @@ function parentOrigin() {
 }
 const PARENT_ORIGIN = embedded ? parentOrigin() : null;
 
-function toHost(message) {
-  if (embedded && window.parent !== window) window.parent.postMessage({ source: "cc-chat", ...message }, PARENT_ORIGIN);
+function toHost(message, { private: secret = false } = {}) {
+  if (!embedded || window.parent === window) return;
+  if (secret && PARENT_ORIGIN === "*") return; // the token only ever goes to the embedding site
+  window.parent.postMessage({ source: "cc-chat", ...message }, PARENT_ORIGIN);
 }
 
 function bumpUnread() {
@@ -630,17 +659,22 @@ window.addEventListener("message", (event) => {
   if (!embedded || event.source !== window.parent) return;
   const data = event.data || {};
   if (data.source !== "cc-chat-host") return;
-  if (data.type === "page") {
-    const page = { url: String(data.url || "").slice(0, 2000), title: String(data.title || "").slice(0, 300) };
+  if (data.type === "init") {
+    if (state.initialized) return;
+    state.initialized = true;
+    identity.hostToken = typeof data.token === "string" ? data.token : null;
+    identity.hostActive = Boolean(data.active);
+    state.page = pageFrom(data.page);
+    state.visible = Boolean(data.open);
+    if (identity.active() || state.visible) connect();
+  } else if (data.type === "page") {
+    const page = pageFrom(data);
     if (state.page && state.page.url === page.url && state.page.title === page.title) return;
     state.page = page;
     send({ type: "page", page });
   } else if (data.type === "open") {
     state.visible = true;
-    if (!state.wantConnection) {
-      state.wantConnection = true;
-      connect();
-    }
+    if (state.initialized) connect();
     reportSeen();
     const target = !ui.composer.hidden ? ui.input : document.querySelector("form[data-form]:not([hidden]) input, form[data-form]:not([hidden]) textarea");
     if (target && !target.closest("[hidden]")) target.focus();
@@ -654,11 +688,15 @@ document.addEventListener("keydown", (event) => {
 });
 if (ui.minimize) ui.minimize.addEventListener("click", () => toHost({ type: "close" }));
 
-if (!embedded) state.page = { url: window.location.href, title: document.title };
-toHost({
-  type: "ready",
-  labels: { open: t("open_chat"), close: t("close_chat"), title: t("frame_title") },
-  active: Boolean(local && local.getItem(ACTIVE_KEY) === "1"),
-});
+function pageFrom(data) {
+  if (!data) return null;
+  return { url: String(data.url || "").slice(0, 2000), title: String(data.title || "").slice(0, 300) };
+}
+
 render();
-if (state.wantConnection) connect();
+if (embedded) {
+  toHost({ type: "ready", labels: { open: t("open_chat"), close: t("close_chat"), title: t("frame_title") } });
+} else {
+  state.page = { url: window.location.href, title: document.title };
+  connect();
+}

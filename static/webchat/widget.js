@@ -15,6 +15,8 @@
   var slug = script.getAttribute("data-entry-point") || "website";
   var server = new URL(script.src, window.location.href).origin;
   var key = "cc-chat-open:" + slug;
+  var tokenKey = "cc-chat:" + slug + ":token";
+  var activeKey = "cc-chat:" + slug + ":active";
   if (window.__ccChatWidgets && window.__ccChatWidgets[slug]) return;
   window.__ccChatWidgets = window.__ccChatWidgets || {};
   window.__ccChatWidgets[slug] = true;
@@ -88,6 +90,24 @@
     }
   }
 
+  // The visitor's chat token is kept in this website's storage too: browsers partition or block
+  // the storage of third-party iframes, and the visitor must stay the same visitor across pages.
+  function load(name) {
+    try {
+      return window.localStorage.getItem(name);
+    } catch (error) {
+      return null;
+    }
+  }
+  function store(name, value) {
+    try {
+      if (value === null) window.localStorage.removeItem(name);
+      else window.localStorage.setItem(name, value);
+    } catch (error) {
+      /* storage blocked: the chat still works for this page view */
+    }
+  }
+
   function toChat(message) {
     message.source = "cc-chat-host";
     if (frame.contentWindow) frame.contentWindow.postMessage(message, server);
@@ -129,9 +149,18 @@
       labels = data.labels || labels;
       frame.setAttribute("title", labels.title || "Chat");
       launcher.classList.add("ready");
-      lastPage = "";
-      reportPage();
-      setOpen(remembered() || (data.active && isOpen), false);
+      lastPage = window.location.href + "\n" + document.title;
+      toChat({
+        type: "init",
+        token: load(tokenKey),
+        active: load(activeKey) === "1",
+        page: { url: window.location.href, title: document.title },
+        open: remembered(),
+      });
+      setOpen(remembered(), false);
+    } else if (data.type === "state") {
+      if (typeof data.token === "string" && data.token.length < 500) store(tokenKey, data.token);
+      store(activeKey, data.active ? "1" : "0");
     } else if (data.type === "close") {
       setOpen(false, true);
     } else if (data.type === "unread") {
