@@ -1,12 +1,16 @@
 """Conversation pieces of the contacts section: an activity's timeline (lazy, paginated) and
-"move this conversation to another contact", as pages and as an API endpoint."""
+"move this conversation to another contact", as pages, an API endpoint and an admin action
+(``move_to_contact``: add it to ``ConversationAdmin.actions`` to offer it)."""
 
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -15,7 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from contactcenter.exceptions import Conflict, PermissionDenied, ValidationError
+from contactcenter.exceptions import Conflict, DomainError, PermissionDenied, ValidationError
 from contacts import selectors as contact_selectors
 from contacts.api.idempotency import idempotent
 from contacts.api.views import IDEMPOTENCY_PARAMETER, CanViewContacts
@@ -129,3 +133,39 @@ class ConversationMoveApi(APIView):
         target = contact_selectors.contact_get(pk=serializer.validated_data["contact"])
         moved = conversation_move(conversation=conversation, to_contact=target, user=request.user)
         return Response(ConversationMoveOutputSerializer(moved).data, status=status.HTTP_200_OK)
+
+
+@admin.action(description=gettext_lazy("Move to another contact…"))
+def move_to_contact(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet
+) -> HttpResponse | None:
+    if not can_merge(request.user):
+        modeladmin.message_user(
+            request, _("You do not have permission to move conversations."), messages.ERROR
+        )
+        return None
+    conversations = list(queryset.select_related("contact").order_by("pk"))
+    target_id = request.POST.get("contact", "").strip().lstrip("#")
+    if request.POST.get("confirm") and target_id.isdigit():
+        try:
+            target = contact_selectors.contact_get(pk=int(target_id))
+            for conversation in conversations:
+                conversation_move(conversation=conversation, to_contact=target, user=request.user)
+        except DomainError as exc:
+            modeladmin.message_user(request, exc.message, messages.ERROR)
+            return None
+        modeladmin.message_user(
+            request,
+            _("%(count)s conversation(s) moved to %(name)s.")
+            % {"count": len(conversations), "name": target.display_name},
+            messages.SUCCESS,
+        )
+        return None
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": _("Move conversations to another contact"),
+        "opts": modeladmin.model._meta,
+        "conversations": conversations,
+        "error": _("Enter the number of the contact.") if request.POST.get("confirm") else "",
+    }
+    return TemplateResponse(request, "contacts/admin_move.html", context)

@@ -200,3 +200,29 @@ def test_a_user_with_the_permission_but_no_agent_profile_still_needs_to_see_cont
     response = client.get(reverse("contact-activity-move", args=[ConversationFactory().pk]))
 
     assert response.status_code == 403
+
+
+@pytest.fixture
+def conversation_admin_with_move(monkeypatch):
+    """ConversationAdmin as it is once ``move_to_contact`` is listed in its actions."""
+    from django.contrib import admin
+
+    from conversations.contact_views import move_to_contact
+
+    model_admin = admin.site._registry[Conversation]
+    monkeypatch.setattr(model_admin, "actions", [*(model_admin.actions or []), move_to_contact])
+    return model_admin
+
+
+@pytest.mark.django_db
+def test_admin_action_moves_the_selected_conversations(admin_client, conversation_admin_with_move):
+    conversations = ConversationFactory.create_batch(2)
+    target = ContactFactory()
+    url = reverse("admin:conversations_conversation_changelist")
+    selected = {"action": "move_to_contact", "_selected_action": [c.pk for c in conversations]}
+
+    assert admin_client.post(url, selected).status_code == 200  # asks for the contact
+    done = admin_client.post(url, {**selected, "confirm": "yes", "contact": f"#{target.pk}"})
+
+    assert done.status_code == 302
+    assert set(Conversation.objects.values_list("contact_id", flat=True)) == {target.pk}
