@@ -10,6 +10,8 @@ import logging
 from celery import shared_task
 from django.db.models import F, Q
 
+from conversations.models import Conversation, Interaction
+
 from .models import ChatSession
 from .webchat import services as webchat
 
@@ -40,11 +42,13 @@ def webchat_sync() -> int:
     candidates = (
         ChatSession.objects.filter(state=ChatSession.State.OPEN, interaction__isnull=False)
         .filter(
-            Q(interaction__state="ended")
-            | Q(conversation__status="closed")
-            | Q(agent__isnull=True, interaction__agent__isnull=False)
-            | Q(agent__isnull=False, interaction__agent__isnull=True)
-            | ~Q(agent=F("interaction__agent"))
+            Q(interaction__state=Interaction.State.ENDED)
+            | ~Q(conversation__status=Conversation.Status.OPEN)
+            # the customer was told about no agent, or another one, than the one on the chat now
+            | Q(interaction__state=Interaction.State.ACTIVE, agent__isnull=True)
+            | (Q(interaction__state=Interaction.State.ACTIVE) & ~Q(agent=F("interaction__agent")))
+            # or about an agent who is no longer on it (back in the queue)
+            | (Q(agent__isnull=False) & ~Q(interaction__state=Interaction.State.ACTIVE))
         )
         .values_list("id", flat=True)[:SYNC_BATCH]
     )

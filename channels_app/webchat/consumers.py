@@ -469,6 +469,10 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "transcript_requested", "email": request.email})
 
     async def _offline(self, content: dict) -> None:
+        config = await database_sync_to_async(chat_config)(self.entry_point)
+        if not config.offline_form_enabled:
+            await self._error("offline_disabled", self._t("Please try again later."))
+            return
         fields = content.get("fields") if isinstance(content.get("fields"), dict) else {}
         form = OfflineForm(data=fields)
         with translation.override(self.language):

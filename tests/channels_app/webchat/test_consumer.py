@@ -432,3 +432,28 @@ def _forged_token(entry_point_id, visitor_id):
     return signing.dumps(
         {"e": entry_point_id, "v": visitor_id}, key="not-the-server-key", salt=SALT
     )
+
+
+async def test_without_a_prechat_form_the_first_message_starts_the_chat(
+    chat_entry_point_a, agent_a
+):
+    await database_sync_to_async(
+        lambda: type(chat_entry_point_a.webchat_settings)
+        .objects.filter(pk=chat_entry_point_a.webchat_settings.pk)
+        .update(prechat_enabled=False, offline_form_enabled=False)
+    )()
+    communicator, welcome = await customer()
+    assert welcome["config"]["prechat"] == {}
+
+    await communicator.send_json_to({"type": "message", "client_id": "client-0001", "body": "Hi"})
+    ack, _ = await receive_until(communicator, lambda f: f["type"] == "ack")
+    session, _ = await receive_until(communicator, lambda f: f["type"] == "session")
+    assert [m["body"] for m in session["session"]["messages"]] == ["Hi"]
+    assert session["session"]["messages"][0]["id"] == ack["message_id"]
+
+    await communicator.send_json_to(
+        {"type": "offline", "client_id": "offline-01", "fields": {"offline-email": "a@b.example"}}
+    )
+    error, _ = await receive_until(communicator, lambda f: f["type"] == "error")
+    assert error["code"] == "offline_disabled"
+    await communicator.disconnect()

@@ -6,12 +6,12 @@ from django.utils import timezone
 
 from channels_app.models import ChatNotice, ChatSession, ChatTranscriptRequest
 from channels_app.tasks import webchat_inactivity, webchat_sync
-from channels_app.webchat import services
+from channels_app.webchat import selectors, services
 from channels_app.webchat.queue import queue_standing
 from contactcenter.exceptions import InvalidState, ValidationError
 from contactcenter.models import Event
 from contacts.models import Contact, Identity
-from conversations import lifecycle
+from conversations import lifecycle, routing
 from conversations.models import (
     AgentState,
     BusinessHours,
@@ -21,7 +21,8 @@ from conversations.models import (
     MessageStatus,
 )
 from conversations.services import message_send
-from tests.factories import ContactFactory, IdentityFactory
+from tests.factories import AgentProfileFactory, ContactFactory, IdentityFactory
+from tests.utils import count_queries
 
 from .conftest import start_chat
 
@@ -423,3 +424,65 @@ def test_one_open_session_per_visitor(chat_entry_point_a):
     assert ChatSession.objects.count() == 1
     assert ChatNotice.objects.count() == 0
     assert Contact.objects.count() == 0  # nothing about the customer until they write
+
+
+def test_transfer_to_another_agent_and_back_to_the_queue_are_told_to_the_customer(
+    chat_entry_point_a, agent_a, service_a
+):
+    colleague = AgentProfileFactory(user__username="colleague", services=[service_a]).user
+    session, _message = start_chat(chat_entry_point_a)
+    conversation = Conversation.objects.get(pk=session.conversation_id)
+
+    offer = routing.transfer_to_agent(conversation=conversation, user=agent_a, target=colleague)
+    routing.offer_accept(offer_id=offer.pk, user=colleague)
+    services.chat_session_sync(session_id=session.pk)
+    routing.transfer_to_service(
+        conversation=Conversation.objects.get(pk=conversation.pk), user=colleague, service=service_a
+    )
+    services.chat_session_sync(session_id=session.pk)
+
+    notices = list(session.notices.values_list("code", "params"))
+    assert notices == [
+        ("agent_joined", {"name": "Agent agent_a"}),
+        ("agent_transferred", {"previous": "Agent agent_a", "name": "Agent colleague"}),
+        ("agent_left", {"name": "Agent colleague"}),
+    ]
+    session.refresh_from_db()
+    assert session.agent_id is None and session.expires_at is None  # no timeout while waiting
+    assert session.queue_position == 1
+
+
+def test_transcript_snapshot_query_count_does_not_grow_with_messages(
+    chat_entry_point_a, agent_a, django_assert_num_queries
+):
+    session, _message = start_chat(chat_entry_point_a)
+    conversation = Conversation.objects.get(pk=session.conversation_id)
+
+    def add_lines(count):
+        for n in range(count):
+            services.chat_message_receive(
+                session_id=session.pk,
+                visitor_id=session.visitor_id,
+                body=f"line {n}",
+                client_id=f"line-{count}-{n:04d}",
+            )
+            Message.objects.create(
+                conversation=conversation,
+                interaction_id=session.interaction_id,
+                channel="chat",
+                direction="outbound",
+                body=f"reply {n}",
+                sender=agent_a,
+                status=MessageStatus.SENT,
+            )
+
+    add_lines(1)
+    session.refresh_from_db()
+    few = count_queries(lambda: selectors.session_snapshot(session=session))
+    add_lines(10)
+    with django_assert_num_queries(few):
+        snapshot = selectors.session_snapshot(session=session)
+    assert len(snapshot["messages"]) == 23
+    assert {line["name"] for line in snapshot["messages"] if line["from"] == "agent"} == {
+        "Agent agent_a"
+    }
