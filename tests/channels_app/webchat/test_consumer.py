@@ -438,9 +438,11 @@ async def test_without_a_prechat_form_the_first_message_starts_the_chat(
     chat_entry_point_a, agent_a
 ):
     await database_sync_to_async(
-        lambda: type(chat_entry_point_a.webchat_settings)
-        .objects.filter(pk=chat_entry_point_a.webchat_settings.pk)
-        .update(prechat_enabled=False, offline_form_enabled=False)
+        lambda: (
+            type(chat_entry_point_a.webchat_settings)
+            .objects.filter(pk=chat_entry_point_a.webchat_settings.pk)
+            .update(prechat_enabled=False, offline_form_enabled=False)
+        )
     )()
     communicator, welcome = await customer()
     assert welcome["config"]["prechat"] == {}
