@@ -100,7 +100,8 @@ def contact_search(*, query: str = "") -> QuerySet[Contact]:
     if "@" in text and " " not in text:
         return _search_email(queryset, text)
     if PHONE_LIKE.match(text) and sum(ch.isdigit() for ch in text) >= 5:
-        return _search_phone(queryset, text)
+        # A phone number (any format), or digits that are part of another identity (a CRM id).
+        return _search_phone(queryset, text) | _search_terms(queryset, text)
     return _search_terms(queryset, text)
 
 

@@ -27,6 +27,7 @@ def people(db):
     bo = ContactFactory(first_name="Bo", last_name="Lindqvist", company="Northwind")
     IdentityFactory(contact=bo, kind="phone", value="+442079460958")
     IdentityFactory(contact=bo, kind="external", value="CRM-77")
+    IdentityFactory(contact=bo, kind="messenger", value="fb-98765")
     return {"ana": ana, "bo": bo}
 
 
@@ -69,6 +70,7 @@ def test_every_agent_sees_the_shared_contacts(request, client, persona, people):
         ("ana@ACME.example", "ana"),
         ("acme.example", "ana"),
         ("external:CRM-77", "bo"),
+        ("98765", "bo"),
         ("name:lindqvist", "bo"),
     ],
 )
@@ -240,7 +242,7 @@ def test_adding_an_invalid_phone_shows_a_clear_error_and_stores_nothing(client, 
     )
     assert response.status_code == 400
     assert "not a valid phone number" in " ".join(response.context["identity_form"].errors["value"])
-    assert people["bo"].identities.count() == 2
+    assert people["bo"].identities.count() == 3
 
 
 @pytest.mark.django_db
@@ -334,7 +336,7 @@ def test_supervisor_merges_from_the_contact_page_choosing_survivor_and_values(
     bo.refresh_from_db()
     assert (bo.first_name, bo.last_name, bo.company) == ("Ana", "Lindqvist", "Acme Corp")
     assert Contact.objects.get(pk=ana.pk).merged_into == bo
-    assert bo.identities.count() == 4
+    assert bo.identities.count() == 5
     page = client.get(detail(bo)).content.decode()
     assert reverse("contact-merge-undo", args=[ContactMerge.objects.get().pk]) in page
 
@@ -350,7 +352,7 @@ def test_undo_from_the_contact_page_separates_them_again(client, supervisor, peo
 
     assert response["Location"] == detail(people["ana"])
     assert Contact.objects.get(pk=people["bo"].pk).merged_into is None
-    assert people["bo"].identities.count() == 2
+    assert people["bo"].identities.count() == 3
 
 
 @pytest.mark.django_db
