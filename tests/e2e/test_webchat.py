@@ -171,8 +171,10 @@ def test_customer_chats_with_a_ready_agent_from_another_website(
     expect(lines.first.locator(".chat-line-status")).to_have_text("Read")
 
     # Typing both ways.
+    expect(agent.locator("#chat-customer-typing")).to_be_hidden()
     chat.locator("#chat-input").press_sequentially("Hel")
     expect(agent.locator("#chat-customer-typing")).to_be_visible()
+    expect(agent.locator("#chat-customer-typing")).to_have_text("The customer is typing…")
     agent.locator("#composer-body").press_sequentially("Let me")
     expect(chat.locator("#chat-typing")).to_have_text("Agent agent_a is typing…")
 
@@ -189,6 +191,7 @@ def test_customer_chats_with_a_ready_agent_from_another_website(
     chat.locator("#chat-input").fill("Thanks!")
     chat.locator("#chat-input").press("Enter")
     expect(agent.locator("#timeline .message.inbound")).to_have_count(2)
+    expect(agent.locator("#chat-customer-typing")).to_be_hidden()
     expect(lines).to_have_count(3)
 
     # The customer moves to another page: the agent sees it.
