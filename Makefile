@@ -5,7 +5,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export DEBUG ?= 1
 
-.PHONY: run test lint format bench demo venv migrate worker
+.PHONY: run test lint format bench demo venv migrate worker messages
 
 $(VENV)/.installed: requirements.txt
 	test -d $(VENV) || python3 -m venv $(VENV)
@@ -46,6 +46,13 @@ lint: venv
 format: venv
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+# Refresh the message catalogue (locale/<lang>/LC_MESSAGES/django.po) from the code and templates,
+# then compile it. Needs gettext (msgfmt). The compiled .mo files are committed, so `make run`
+# works without gettext. Translate new msgids (no fuzzy entries) and run `make messages` again.
+messages: venv
+	$(PY) manage.py makemessages -l es --ignore=.venv --ignore=staticfiles --ignore=tests --no-obsolete --add-location=file
+	$(PY) manage.py compilemessages --ignore=.venv
 
 bench: venv
 	$(VENV)/bin/pytest tests/bench -p no:cacheprovider -s

@@ -8,11 +8,14 @@ class ChannelsAppConfig(AppConfig):
     def ready(self) -> None:
         from conversations.models import Channel
         from conversations.outbound import register_sender, register_sender_addresses
+        from conversations.stored_text import stored_text_register
 
+        from .conversation_ops import AGENT_LINES
         from .services import entry_point_addresses
         from .sms.adapters import sms_sender_from_settings
         from .webchat.sender import ChatSender
 
+        stored_text_register(*AGENT_LINES)
         register_sender(Channel.SMS, sms_sender_from_settings())
         register_sender(Channel.CHAT, ChatSender())
         register_sender_addresses(

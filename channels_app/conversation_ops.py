@@ -4,15 +4,18 @@ offer publicly (yet); the one place the channel side writes conversations' rows 
 - ``system_line_add``: an internal system line in the agent's timeline (e.g. "Customer texted
   STOP"). ``conversations.routing`` and ``lifecycle`` each write their own privately; one public
   service in conversations should replace all three.
+- ``AgentLine`` / ``agent_line``: the texts of those lines. They are stored in the site's language
+  and shown in each agent's language (``conversations.stored_text``); ``ChannelsAppConfig.ready``
+  registers them.
 """
 
-from django.conf import settings
-from django.utils import timezone, translation
-from django.utils.translation import gettext
+from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from contactcenter import realtime
 from conversations.models import Conversation, Interaction, Message, MessageStatus
 from conversations.selectors import conversation_audiences
+from conversations.stored_text import stored_text
 
 
 def system_line_add(*, conversation: Conversation, interaction: Interaction | None, body: str):
@@ -45,8 +48,35 @@ def system_line_add(*, conversation: Conversation, interaction: Interaction | No
     return message
 
 
+class AgentLine:
+    """System lines and delivery errors the channel side writes into conversations."""
+
+    SMS_OPTED_OUT = gettext_noop(
+        "The customer texted %(word)s: they opted out of SMS. Nothing more can be sent to them by "
+        "SMS until they text START."
+    )
+    SMS_OPTED_IN = gettext_noop("The customer texted %(word)s: they opted back in to SMS.")
+    SMS_HELP = gettext_noop("The customer texted %(word)s (asking for help).")
+    CHAT_PRECHAT = gettext_noop("Pre-chat form: %(details)s.")
+    CHAT_PAGE_TITLED = gettext_noop("Customer is on the page “%(title)s” (%(url)s).")
+    CHAT_PAGE = gettext_noop("Customer is on the page %(url)s.")
+    CHAT_ENDED_INACTIVE = gettext_noop(
+        "The chat ended: the customer was inactive for %(minutes)s min."
+    )
+    CHAT_ENDED_BY_CUSTOMER = gettext_noop("The customer ended the chat.")
+    CHAT_TRANSCRIPT_REQUESTED = gettext_noop(
+        "The customer asked for the transcript by email (%(email)s)."
+    )
+    CHAT_NOT_DELIVERED = gettext_noop(
+        "The customer has left the chat; the message was not delivered."
+    )
+
+
+AGENT_LINES = tuple(value for name, value in vars(AgentLine).items() if not name.startswith("_"))
+
+
 def agent_line(text: str, **params: object) -> str:
     """A system line's text in the site's language, not the customer's (whose language is active
-    while the customer's requests are handled). Mark ``text`` with ``gettext_noop``."""
-    with translation.override(settings.LANGUAGE_CODE):
-        return gettext(text) % params if params else gettext(text)
+    while the customer's requests are handled); each agent reads it in their own. ``text`` is one
+    of ``AgentLine``."""
+    return stored_text(text, **params)

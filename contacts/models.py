@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -47,7 +48,7 @@ class Contact(models.Model):
     @property
     def display_name(self) -> str:
         name = f"{self.first_name} {self.last_name}".strip()
-        return name or f"Contact {self.pk}"
+        return name or gettext("Contact %(id)s") % {"id": self.pk}
 
     @property
     def is_merged(self) -> bool:

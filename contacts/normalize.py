@@ -2,6 +2,7 @@
 
 import phonenumbers
 from django.conf import settings
+from django.utils.translation import gettext
 
 from contactcenter.exceptions import ValidationError
 
@@ -12,13 +13,19 @@ def normalize_phone(raw: str, *, field: str = "phone", region: str | None = None
     """Return E.164 for a phone written in any common format; raise ValidationError if invalid."""
     text = (raw or "").strip()
     if not text:
-        raise ValidationError("A phone number is required.", field=field)
+        raise ValidationError(gettext("A phone number is required."), field=field)
     try:
         number = phonenumbers.parse(text, region or settings.DEFAULT_PHONE_REGION)
     except phonenumbers.NumberParseException as exc:
-        raise ValidationError(f"'{raw}' is not a phone number ({exc}).", field=field) from exc
+        raise ValidationError(
+            gettext("'%(value)s' is not a phone number (%(error)s).")
+            % {"value": raw, "error": exc},
+            field=field,
+        ) from exc
     if not phonenumbers.is_valid_number(number):
-        raise ValidationError(f"'{raw}' is not a valid phone number.", field=field)
+        raise ValidationError(
+            gettext("'%(value)s' is not a valid phone number.") % {"value": raw}, field=field
+        )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -27,11 +34,15 @@ def normalize_email(raw: str, *, field: str = "email") -> str:
     text = (raw or "").strip()
     local, sep, domain = text.rpartition("@")
     if not sep or not local or not domain or " " in text or "." not in domain:
-        raise ValidationError(f"'{raw}' is not an email address.", field=field)
+        raise ValidationError(
+            gettext("'%(value)s' is not an email address.") % {"value": raw}, field=field
+        )
     try:
         ascii_domain = domain.encode("idna").decode("ascii")
     except UnicodeError as exc:
-        raise ValidationError(f"'{raw}' has an invalid domain.", field=field) from exc
+        raise ValidationError(
+            gettext("'%(value)s' has an invalid domain.") % {"value": raw}, field=field
+        ) from exc
     return f"{local}@{ascii_domain}".lower()
 
 
@@ -41,8 +52,10 @@ def normalize_identity(kind: str, raw: str, *, field: str | None = None) -> str:
     if kind == Identity.Kind.EMAIL:
         return normalize_email(raw, field=field or "email")
     if kind not in Identity.Kind.values:
-        raise ValidationError(f"Unknown identity kind '{kind}'.", field=field or "kind")
+        raise ValidationError(
+            gettext("Unknown identity kind '%(kind)s'.") % {"kind": kind}, field=field or "kind"
+        )
     value = (raw or "").strip()
     if not value:
-        raise ValidationError("A value is required.", field=field or kind)
+        raise ValidationError(gettext("A value is required."), field=field or kind)
     return value

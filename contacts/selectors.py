@@ -5,6 +5,7 @@ import re
 from collections.abc import Iterator
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils.translation import gettext
 
 from contactcenter.exceptions import NotFound, ValidationError
 
@@ -125,14 +126,14 @@ def contact_get(*, pk: int) -> Contact:
     """The contact with its identities (merged contacts too: callers redirect to the survivor)."""
     contact = with_identities(Contact.objects.select_related("merged_into")).filter(pk=pk).first()
     if contact is None:
-        raise NotFound("Contact not found.", field="contact")
+        raise NotFound(gettext("Contact not found."), field="contact")
     return contact
 
 
 def identity_get(*, contact: Contact, pk: int) -> Identity:
     identity = Identity.objects.filter(contact=contact, pk=pk).first()
     if identity is None:
-        raise NotFound("Identity not found.", field="identity")
+        raise NotFound(gettext("Identity not found."), field="identity")
     return identity
 
 
@@ -148,14 +149,14 @@ def contact_merges(*, contact: Contact, limit: int = 20) -> list[ContactMerge]:
 def contact_merge_get(*, pk: int) -> ContactMerge:
     merge = ContactMerge.objects.select_related("survivor", "merged").filter(pk=pk).first()
     if merge is None:
-        raise NotFound("Merge not found.", field="merge")
+        raise NotFound(gettext("Merge not found."), field="merge")
     return merge
 
 
 def contact_import_get(*, pk: int) -> ContactImport:
     contact_import = ContactImport.objects.filter(pk=pk).first()
     if contact_import is None:
-        raise NotFound("Import not found.")
+        raise NotFound(gettext("Import not found."))
     return contact_import
 
 

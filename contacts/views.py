@@ -39,7 +39,7 @@ def _require(allowed: bool, message: str) -> None:
 
 
 def _require_viewer(request: HttpRequest) -> None:
-    _require(can_view_contacts(request.user), "Only agents and supervisors work with contacts.")
+    _require(can_view_contacts(request.user), _("Only agents and supervisors work with contacts."))
 
 
 def _permissions(request: HttpRequest) -> dict:
@@ -226,7 +226,7 @@ def contact_create(request: HttpRequest) -> HttpResponse:
 
 
 def _require_merge(request: HttpRequest) -> None:
-    _require(can_merge(request.user), "You do not have permission to merge contacts.")
+    _require(can_merge(request.user), _("You do not have permission to merge contacts."))
 
 
 @login_required
@@ -319,7 +319,7 @@ def merge_undo(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _require_import(request: HttpRequest) -> None:
-    _require(can_import(request.user), "You do not have permission to import contacts.")
+    _require(can_import(request.user), _("You do not have permission to import contacts."))
 
 
 @login_required
@@ -411,7 +411,7 @@ def import_rejected_csv(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def contacts_export(request: HttpRequest) -> HttpResponse:
     """All contacts (or the current search) as CSV, streamed; the importer reads it back."""
-    _require(can_export(request.user), "You do not have permission to export contacts.")
+    _require(can_export(request.user), _("You do not have permission to export contacts."))
     writer = csv.writer(_Echo())
     query = request.GET.get("q", "")
     rows = (writer.writerow(row) for row in selectors.contacts_export_rows(query=query))

@@ -4,6 +4,7 @@ conversation can be moved to another contact."""
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from contactcenter import realtime
 from contactcenter.exceptions import Conflict, NotFound, PermissionDenied
@@ -14,6 +15,7 @@ from contacts.services import contacts_lock
 
 from .models import Conversation, Message, MessageStatus
 from .selectors import conversation_audiences
+from .stored_text import SystemLine, stored_text
 
 PARTICIPANT = "conversations"
 CandidateLink = Conversation.duplicate_candidates.through
@@ -81,7 +83,7 @@ def conversation_move(
     three never deadlock. A system note in the timeline records who moved it from whom.
     """
     if user is None or not can_merge(user):
-        raise PermissionDenied("You do not have permission to move conversations.")
+        raise PermissionDenied(gettext("You do not have permission to move conversations."))
     with transaction.atomic():
         from_id = (
             Conversation.objects.filter(pk=conversation.pk)
@@ -89,17 +91,18 @@ def conversation_move(
             .first()
         )
         if from_id is None:
-            raise NotFound("Conversation not found.")
+            raise NotFound(gettext("Conversation not found."))
         contacts = contacts_lock([from_id, to_contact.pk])
         conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
         if conversation.contact_id != from_id:
             raise Conflict(
-                "The conversation changed contact meanwhile; try again.", field="contact"
+                gettext("The conversation changed contact meanwhile; try again."), field="contact"
             )
         source, target = contacts[from_id], contacts[to_contact.pk]
         if target.merged_into_id:
             raise Conflict(
-                f"Contact #{target.pk} was merged into contact #{target.merged_into_id}.",
+                gettext("Contact #%(merged)s was merged into contact #%(survivor)s.")
+                % {"merged": target.pk, "survivor": target.merged_into_id},
                 field="contact",
                 contact_id=target.merged_into_id,
             )
@@ -113,9 +116,13 @@ def conversation_move(
             conversation=conversation,
             direction=Message.Direction.INTERNAL,
             kind=Message.Kind.SYSTEM,
-            body=(
-                f"Moved from contact #{source.pk} ({source.display_name}) to contact "
-                f"#{target.pk} ({target.display_name}) by {user.get_username()}."
+            body=stored_text(
+                SystemLine.MOVED,
+                from_id=source.pk,
+                from_name=source.display_name,
+                to_id=target.pk,
+                to_name=target.display_name,
+                user=user.get_username(),
             ),
             sender=user,
             status=MessageStatus.RECEIVED,

@@ -9,8 +9,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -34,7 +34,7 @@ MOVE_SEARCH_PAGE = 10
 
 def _require_viewer(request: HttpRequest) -> None:
     if not can_view_contacts(request.user):
-        raise PermissionDenied("Only agents and supervisors work with contacts.")
+        raise PermissionDenied(gettext("Only agents and supervisors work with contacts."))
 
 
 @login_required
@@ -65,14 +65,14 @@ def conversation_move_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Pick the contact this conversation really belongs to, and move it there."""
     _require_viewer(request)
     if not can_merge(request.user):
-        raise PermissionDenied("You do not have permission to move conversations.")
+        raise PermissionDenied(gettext("You do not have permission to move conversations."))
     conversation = conversation_get_for_agent(user=request.user, pk=pk)
     error = ""
     if request.method == "POST":
         target_id = request.POST.get("contact", "")
         try:
             if not target_id.isdigit():
-                raise ValidationError("Choose a contact.", field="contact")
+                raise ValidationError(gettext("Choose a contact."), field="contact")
             target = contact_selectors.contact_get(pk=int(target_id))
             conversation_move(conversation=conversation, to_contact=target, user=request.user)
         except (ValidationError, Conflict) as exc:
@@ -128,7 +128,7 @@ class ConversationMoveApi(APIView):
         serializer = ConversationMoveInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         if not can_merge(request.user):
-            raise PermissionDenied("You do not have permission to move conversations.")
+            raise PermissionDenied(gettext("You do not have permission to move conversations."))
         conversation = conversation_get_for_agent(user=request.user, pk=pk)
         target = contact_selectors.contact_get(pk=serializer.validated_data["contact"])
         moved = conversation_move(conversation=conversation, to_contact=target, user=request.user)

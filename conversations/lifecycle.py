@@ -11,6 +11,7 @@ from datetime import timedelta
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from contactcenter import realtime
 from contactcenter.exceptions import InvalidState, NotFound, ValidationError
@@ -18,6 +19,7 @@ from contactcenter.exceptions import InvalidState, NotFound, ValidationError
 from . import routing
 from .models import Conversation, Disposition, Interaction, Message, MessageStatus, Offer
 from .selectors import conversation_audiences, is_supervisor
+from .stored_text import SystemLine, stored_text
 
 
 def interaction_end(*, interaction: Interaction) -> Interaction:
@@ -110,16 +112,16 @@ def conversation_wrap_up(
         )
         _ensure_handler(conversation, user)
         if conversation.status == Conversation.Status.OPEN:
-            raise InvalidState("End the conversation's interactions before wrap-up.")
+            raise InvalidState(gettext("End the conversation's interactions before wrap-up."))
         if disposition is not None and (
             disposition.service_id != conversation.service_id or not disposition.active
         ):
             raise ValidationError(
-                "That disposition does not belong to this service.", field="disposition"
+                gettext("That disposition does not belong to this service."), field="disposition"
             )
         if disposition is None and conversation.service.disposition_required:
             raise ValidationError(
-                "Choose a disposition: this service requires one.", field="disposition"
+                gettext("Choose a disposition: this service requires one."), field="disposition"
             )
         conversation.disposition = disposition
         conversation.wrap_up_notes = (notes or "").strip()
@@ -167,7 +169,7 @@ def wrap_up_expire(*, conversation_id: int) -> bool:
             channel=interaction.channel if interaction else "",
             direction=Message.Direction.INTERNAL,
             kind=Message.Kind.SYSTEM,
-            body="After-call work timed out; the conversation was closed without a disposition.",
+            body=stored_text(SystemLine.WRAP_UP_TIMED_OUT),
             status=MessageStatus.RECEIVED,
         )
         realtime.publish(
@@ -204,6 +206,6 @@ def _publish(conversation: Conversation, type_: str) -> None:
 
 def _ensure_handler(conversation: Conversation, user: AbstractBaseUser) -> None:
     if conversation.agent_id != user.pk and not is_supervisor(user):
-        raise NotFound("Conversation not found.")
+        raise NotFound(gettext("Conversation not found."))
     if conversation.status == Conversation.Status.CLOSED:
-        raise InvalidState("The conversation is closed.")
+        raise InvalidState(gettext("The conversation is closed."))

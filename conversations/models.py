@@ -3,6 +3,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from contacts.models import Contact
 
@@ -142,7 +143,7 @@ class AgentState(models.TextChoices):
     NOT_READY = "not_ready", _("Not Ready")
     BUSY = "busy", _("Busy")
     AFTER_CALL_WORK = "acw", _("After Call Work")
-    OFFERED = "offered", _("Offered")
+    OFFERED = "offered", pgettext_lazy("agent state", "Offered")
     LOGGED_OUT = "logged_out", _("Logged out")
 
 

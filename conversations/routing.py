@@ -19,6 +19,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from contactcenter import realtime
 from contactcenter.exceptions import InvalidState, NotFound, ValidationError
@@ -35,6 +36,7 @@ from .models import (
     Service,
 )
 from .selectors import conversation_audiences, is_supervisor
+from .stored_text import SystemLine, stored_text
 
 logger = logging.getLogger(__name__)
 
@@ -224,7 +226,7 @@ def _live_offer_for_update(*, offer_id: int) -> Offer:
         Offer.objects.select_for_update().select_related("interaction").filter(pk=offer_id).first()
     )
     if offer is None:
-        raise NotFound("Offer not found.")
+        raise NotFound(gettext("Offer not found."))
     return offer
 
 
@@ -233,15 +235,17 @@ def offer_accept(*, offer_id: int, user: AbstractBaseUser) -> Offer:
     with transaction.atomic():
         offer = _live_offer_for_update(offer_id=offer_id)
         if offer.agent_id != user.pk:
-            raise NotFound("Offer not found.")
+            raise NotFound(gettext("Offer not found."))
         if offer.state == Offer.State.ACCEPTED:
             return offer  # double click
         if offer.state != Offer.State.OFFERED:
-            raise InvalidState(f"This offer was {offer.get_state_display().lower()}.")
+            raise InvalidState(
+                gettext("This offer was %(state)s.") % {"state": offer.get_state_display().lower()}
+            )
         now = timezone.now()
         if offer.expires_at <= now:
             _offer_expire_locked(offer)
-            raise InvalidState("This offer has expired.")
+            raise InvalidState(gettext("This offer has expired."))
         offer.state = Offer.State.ACCEPTED
         offer.ended_at = now
         offer.save(update_fields=["state", "ended_at"])
@@ -255,7 +259,9 @@ def offer_accept(*, offer_id: int, user: AbstractBaseUser) -> Offer:
         conversation.save(update_fields=["agent"])
         if previous_agent_id and previous_agent_id != user.pk:
             conversation.interactions.exclude(state=Interaction.State.ENDED).update(agent=user)
-            _system_line(conversation, interaction, f"{_name(user)} joined the conversation.")
+            _system_line(
+                conversation, interaction, stored_text(SystemLine.JOINED, agent=_name(user))
+            )
         agent_work_state_sync(user_id=user.pk)
         realtime.publish(
             audiences=[realtime.agent_audience(user.pk), realtime.SUPERVISORS],
@@ -283,11 +289,13 @@ def offer_reject(*, offer_id: int, user: AbstractBaseUser) -> Offer:
     with transaction.atomic():
         offer = _live_offer_for_update(offer_id=offer_id)
         if offer.agent_id != user.pk:
-            raise NotFound("Offer not found.")
+            raise NotFound(gettext("Offer not found."))
         if offer.state == Offer.State.REJECTED:
             return offer
         if offer.state != Offer.State.OFFERED:
-            raise InvalidState(f"This offer was {offer.get_state_display().lower()}.")
+            raise InvalidState(
+                gettext("This offer was %(state)s.") % {"state": offer.get_state_display().lower()}
+            )
         _offer_end(offer, Offer.State.REJECTED)
     return offer
 
@@ -338,7 +346,7 @@ def _offer_end(offer: Offer, state: str) -> None:
         interaction.state = Interaction.State.ACTIVE
         interaction.agent_id = conversation.agent_id
         interaction.save(update_fields=["state", "agent"])
-        _system_line(conversation, interaction, "The transfer was not accepted.")
+        _system_line(conversation, interaction, stored_text(SystemLine.TRANSFER_NOT_ACCEPTED))
         return
     interaction.state = Interaction.State.QUEUED
     interaction.agent = None
@@ -421,7 +429,7 @@ def agent_work_state_sync(*, user_id: int) -> None:
 def agent_state_set(*, user: AbstractBaseUser, state: str, reason: str = "") -> AgentProfile:
     """The agent picks Ready or Not Ready. Ready while working shows as Busy."""
     if state not in (AgentState.READY, AgentState.NOT_READY):
-        raise ValidationError("Agents can choose Ready or Not Ready.", field="state")
+        raise ValidationError(gettext("Agents can choose Ready or Not Ready."), field="state")
     with transaction.atomic():
         profile, _ = AgentProfile.objects.select_for_update().get_or_create(user=user)
         profile.requested_state = profile.requested_reason = ""
@@ -450,13 +458,13 @@ def agent_state_force(
 ) -> AgentProfile:
     """A supervisor forces an agent's state (e.g. Not Ready for a forgotten break)."""
     if not is_supervisor(supervisor):
-        raise NotFound("Agent not found.")
+        raise NotFound(gettext("Agent not found."))
     if state not in (AgentState.READY, AgentState.NOT_READY, AgentState.LOGGED_OUT):
-        raise ValidationError("Choose Ready, Not Ready or Logged out.", field="state")
+        raise ValidationError(gettext("Choose Ready, Not Ready or Logged out."), field="state")
     with transaction.atomic():
         profile = AgentProfile.objects.select_for_update().filter(user=agent).first()
         if profile is None:
-            raise NotFound("Agent not found.")
+            raise NotFound(gettext("Agent not found."))
         profile.requested_state = profile.requested_reason = ""
         profile.save(update_fields=["requested_state", "requested_reason"])
         if state == AgentState.READY and agent_has_work(user_id=agent.pk):
@@ -481,9 +489,9 @@ def interaction_pull(*, interaction: Interaction, user: AbstractBaseUser) -> Off
             .first()
         )
         if interaction is None or interaction.state != Interaction.State.QUEUED:
-            raise InvalidState("This interaction is no longer waiting.")
+            raise InvalidState(gettext("This interaction is no longer waiting."))
         if interaction.personal_agent_id and interaction.personal_agent_id != user.pk:
-            raise NotFound("Interaction not found.")
+            raise NotFound(gettext("Interaction not found."))
         member = (
             AgentProfile.objects.filter(
                 Q(services=interaction.service_id) | Q(teams__services=interaction.service_id)
@@ -494,9 +502,9 @@ def interaction_pull(*, interaction: Interaction, user: AbstractBaseUser) -> Off
         )
         profile = AgentProfile.objects.select_for_update().filter(pk=member).first()
         if member is None or profile is None:
-            raise NotFound("Interaction not found.")
+            raise NotFound(gettext("Interaction not found."))
         if not has_capacity_for(profile=profile, channel=interaction.channel):
-            raise InvalidState("You have no spare capacity for this channel.")
+            raise InvalidState(gettext("You have no spare capacity for this channel."))
         offer = _offer_create(interaction=interaction, profile=profile)
         if offer.state == Offer.State.OFFERED:
             offer = offer_accept(offer_id=offer.pk, user=user)
@@ -519,7 +527,7 @@ def transfer_to_service(
         conversation.save(update_fields=["service", "agent"])
         open_interactions = list(conversation.interactions.exclude(state=Interaction.State.ENDED))
         if not open_interactions:
-            raise InvalidState("There is no open interaction to transfer.")
+            raise InvalidState(gettext("There is no open interaction to transfer."))
         now = timezone.now()
         for interaction in open_interactions:
             interaction.service = service
@@ -530,7 +538,9 @@ def transfer_to_service(
             _system_line(
                 conversation,
                 interaction,
-                f"{_name(user)} transferred the conversation to {service}.",
+                stored_text(
+                    SystemLine.TRANSFERRED_TO_SERVICE, agent=_name(user), service=service.name
+                ),
             )
         audiences = [realtime.SUPERVISORS]
         if previous_agent_id:
@@ -552,10 +562,10 @@ def transfer_to_agent(
         conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
         _ensure_handler(conversation, user)
         if target.pk == conversation.agent_id:
-            raise ValidationError("The conversation is already theirs.", field="agent")
+            raise ValidationError(gettext("The conversation is already theirs."), field="agent")
         profile = AgentProfile.objects.select_for_update().filter(user=target).first()
         if profile is None:
-            raise ValidationError("That user is not an agent.", field="agent")
+            raise ValidationError(gettext("That user is not an agent."), field="agent")
         interaction = (
             conversation.interactions.select_for_update()
             .filter(state=Interaction.State.ACTIVE)
@@ -563,11 +573,13 @@ def transfer_to_agent(
             .first()
         )
         if interaction is None:
-            raise InvalidState("There is no active interaction to transfer.")
+            raise InvalidState(gettext("There is no active interaction to transfer."))
         if interaction.offers.filter(state=Offer.State.OFFERED).exists():
-            raise InvalidState("A transfer of this interaction is already waiting.")
+            raise InvalidState(gettext("A transfer of this interaction is already waiting."))
         _system_line(
-            conversation, interaction, f"{_name(user)} asked {_name(target)} to take over."
+            conversation,
+            interaction,
+            stored_text(SystemLine.ASKED_TO_TAKE_OVER, agent=_name(user), target=_name(target)),
         )
         interaction.service = interaction.service or conversation.service
         return _offer_create(interaction=interaction, profile=profile, is_transfer=True)
@@ -575,9 +587,9 @@ def transfer_to_agent(
 
 def _ensure_handler(conversation: Conversation, user: AbstractBaseUser) -> None:
     if conversation.agent_id != user.pk and not is_supervisor(user):
-        raise NotFound("Conversation not found.")
+        raise NotFound(gettext("Conversation not found."))
     if conversation.status == Conversation.Status.CLOSED:
-        raise InvalidState("The conversation is closed.")
+        raise InvalidState(gettext("The conversation is closed."))
 
 
 def _name(user: AbstractBaseUser) -> str:

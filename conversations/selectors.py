@@ -22,6 +22,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from contactcenter.exceptions import NotFound
 
@@ -58,7 +59,7 @@ def conversation_get_for_agent(*, user: AbstractBaseUser, pk: int) -> Conversati
         .first()
     )
     if conversation is None:
-        raise NotFound("Conversation not found.")
+        raise NotFound(gettext("Conversation not found."))
     return conversation
 
 

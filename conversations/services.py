@@ -13,6 +13,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from contactcenter import realtime
 from contactcenter.exceptions import InvalidState, NotFound, ValidationError
@@ -113,12 +114,15 @@ def _inbound_store(record: InboundRecord) -> Message:
     conversation.last_message_at = now
     conversation.save()
 
-    interaction = (
+    open_legs = (
         conversation.interactions.select_for_update()
         .filter(channel=record.channel)
         .exclude(state=Interaction.State.ENDED)
-        .first()
     )
+    if record.customer_address:
+        # Two browsers (or phones) of one contact are two legs, not one shared leg.
+        open_legs = open_legs.filter(customer_address=record.customer_address)
+    interaction = open_legs.first()
     if interaction is None:
         interaction = _inbound_interaction(
             conversation=conversation, record=record, reopened=reopened, now=now
@@ -211,7 +215,7 @@ def message_send(
 
     body = (body or "").strip()
     if not body:
-        raise ValidationError("The message is empty.", field="body")
+        raise ValidationError(gettext("The message is empty."), field="body")
     if client_token:
         previous = Message.objects.filter(sender=user, client_token=client_token).first()
         if previous:
@@ -229,11 +233,14 @@ def message_send(
         limit = MAX_BODY_LENGTH.get(interaction.channel, 5000)
         if len(body) > limit:
             raise ValidationError(
-                f"The message is {len(body)} characters long; the limit is {limit}.", field="body"
+                gettext("The message is %(length)s characters long; the limit is %(limit)s.")
+                % {"length": len(body), "limit": limit},
+                field="body",
             )
         if interaction.channel == Channel.SMS and conversation.contact.do_not_text:
             raise ValidationError(
-                "This contact has opted out of SMS (STOP); nothing was sent.", field="channel"
+                gettext("This contact has opted out of SMS (STOP); nothing was sent."),
+                field="channel",
             )
         now = timezone.now()
         try:
@@ -265,9 +272,9 @@ def message_send(
 
 def _ensure_can_act(*, conversation: Conversation, user: AbstractBaseUser) -> None:
     if conversation.agent_id != user.pk and not is_supervisor(user):
-        raise NotFound("Conversation not found.")
+        raise NotFound(gettext("Conversation not found."))
     if conversation.status == Conversation.Status.CLOSED:
-        raise InvalidState("The conversation is closed.")
+        raise InvalidState(gettext("The conversation is closed."))
 
 
 def _interaction_for_reply(
@@ -283,7 +290,9 @@ def _interaction_for_reply(
     interactions = conversation.interactions.filter(state=Interaction.State.ACTIVE)
     if channel:
         if channel not in Channel.values:
-            raise ValidationError(f"Unknown channel '{channel}'.", field="channel")
+            raise ValidationError(
+                gettext("Unknown channel '%(channel)s'.") % {"channel": channel}, field="channel"
+            )
         interactions = interactions.filter(channel=channel)
     if to_address:
         interactions = interactions.filter(customer_address=to_address)
@@ -291,7 +300,7 @@ def _interaction_for_reply(
     if interaction is not None:
         return interaction
     if not channel or not to_address:
-        raise InvalidState("There is no open interaction to reply on.", field="channel")
+        raise InvalidState(gettext("There is no open interaction to reply on."), field="channel")
     return _outbound_leg_open(
         conversation=conversation,
         channel=channel,
@@ -312,20 +321,26 @@ def _outbound_leg_open(
     from .outbound import sender_addresses
 
     if conversation.status != Conversation.Status.OPEN:
-        raise InvalidState("The conversation is in wrap-up; no new interaction can start.")
+        raise InvalidState(gettext("The conversation is in wrap-up; no new interaction can start."))
     kind = {Channel.SMS: "phone", Channel.VOICE: "phone", Channel.EMAIL: "email"}.get(channel)
     if kind is None:
-        raise ValidationError(f"Cannot start a {channel} interaction.", field="channel")
+        raise ValidationError(
+            gettext("Cannot start a %(channel)s interaction.") % {"channel": channel},
+            field="channel",
+        )
     owned = conversation.contact.identities.filter(kind=kind, value=to_address).exists()
     if not owned:
         raise ValidationError(
-            f"{to_address} is not one of this contact's {kind} identities.", field="to"
+            gettext("%(address)s is not one of this contact's %(kind)s identities.")
+            % {"address": to_address, "kind": kind},
+            field="to",
         )
     addresses = sender_addresses(channel=channel, service_id=conversation.service_id)
     from_address = from_address or (addresses[0] if addresses else "")
     if from_address not in addresses:
         raise ValidationError(
-            f"{from_address or 'Nothing'} is not an address this service can send from.",
+            gettext("%(address)s is not an address this service can send from.")
+            % {"address": from_address or gettext("Nothing")},
             field="from",
         )
     interaction = Interaction.objects.create(
@@ -399,7 +414,9 @@ def message_status_update(
 ) -> Message | None:
     """Move a message's delivery status forward only; a late ``sent`` never undoes ``delivered``."""
     if status not in MessageStatus.values:
-        raise ValidationError(f"Unknown message status '{status}'.", field="status")
+        raise ValidationError(
+            gettext("Unknown message status '%(status)s'.") % {"status": status}, field="status"
+        )
     with transaction.atomic():
         message = Message.objects.select_for_update().filter(pk=message_id).first()
         if message is None:
@@ -457,11 +474,11 @@ def note_add(*, conversation: Conversation, user: AbstractBaseUser, body: str) -
     """An internal note in the timeline: staff only, never sent to the customer."""
     body = (body or "").strip()
     if not body:
-        raise ValidationError("The note is empty.", field="body")
+        raise ValidationError(gettext("The note is empty."), field="body")
     with transaction.atomic():
         conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
         if conversation.agent_id != user.pk and not is_supervisor(user):
-            raise NotFound("Conversation not found.")
+            raise NotFound(gettext("Conversation not found."))
         message = Message.objects.create(
             conversation=conversation,
             direction=Message.Direction.INTERNAL,

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from contactcenter.exceptions import ValidationError
@@ -14,8 +15,9 @@ from contactcenter.http import domain_errors_as_json
 from contactcenter.realtime import latest_event_id
 
 from . import lifecycle, routing, selectors, services
-from .models import AgentState, Disposition, NotReadyReason, Service
+from .models import AgentState, Disposition, MessageStatus, NotReadyReason, Service
 from .outbound import sender_addresses
+from .stored_text import stored_text_fixed_translations
 
 
 def _list_context(request: HttpRequest) -> dict:
@@ -37,6 +39,19 @@ def _desktop_context(request: HttpRequest) -> dict:
         "not_ready_reasons": reasons,
         "reason_names": {reason.name for reason in reasons},
         "state_labels": {state.value: str(state.label) for state in AgentState},
+        "desktop_strings": _desktop_strings(),
+    }
+
+
+def _desktop_strings() -> dict:
+    """The texts desktop.js shows, in the agent's language (the page carries them as JSON)."""
+    return {
+        "error": gettext("Error %(status)s"),
+        "network_error": gettext("The server could not be reached. Try again."),
+        "sms_counter": gettext("%(length)s characters · %(encoding)s · %(segments)s SMS"),
+        "countdown": gettext("%(seconds)s s"),
+        "statuses": {status.value: str(status.label) for status in MessageStatus},
+        "stored_texts": stored_text_fixed_translations(),
     }
 
 
@@ -119,7 +134,7 @@ def conversation_wrap_up(request: HttpRequest, pk: int) -> HttpResponse:
     if raw:
         disposition = Disposition.objects.filter(pk=int(raw) if raw.isdigit() else 0).first()
         if disposition is None:
-            raise ValidationError("Unknown disposition.", field="disposition")
+            raise ValidationError(gettext("Unknown disposition."), field="disposition")
     conversation = lifecycle.conversation_wrap_up(
         conversation=conversation,
         user=request.user,
@@ -184,16 +199,18 @@ def conversation_transfer(request: HttpRequest, pk: int) -> HttpResponse:
     target = request.POST.get("target", "")
     kind, _, raw_id = target.partition(":")
     if not raw_id.isdigit() or kind not in ("service", "agent"):
-        raise ValidationError("Choose a service or an agent to transfer to.", field="target")
+        raise ValidationError(
+            gettext("Choose a service or an agent to transfer to."), field="target"
+        )
     if kind == "service":
         service = Service.objects.filter(pk=int(raw_id)).first()
         if service is None:
-            raise ValidationError("Unknown service.", field="target")
+            raise ValidationError(gettext("Unknown service."), field="target")
         routing.transfer_to_service(conversation=conversation, user=request.user, service=service)
     else:
         agent = get_user_model().objects.filter(pk=int(raw_id)).first()
         if agent is None:
-            raise ValidationError("Unknown agent.", field="target")
+            raise ValidationError(gettext("Unknown agent."), field="target")
         routing.transfer_to_agent(conversation=conversation, user=request.user, target=agent)
     return JsonResponse({"conversation_id": conversation.pk, "transferred": True})
 

@@ -33,11 +33,9 @@ def sms_keyword_apply(*, message) -> str | None:
     """Act on a keyword in a just-stored inbound SMS: set or clear the contact's do-not-text flag
     and put a system line in the agent's timeline (the SMS itself stays in the timeline too).
     Runs in the caller's transaction. Returns the keyword kind, or None."""
-    from django.utils.translation import gettext_noop
-
     from contacts.services import contact_set_do_not_text
 
-    from ..conversation_ops import agent_line, system_line_add
+    from ..conversation_ops import AgentLine, agent_line, system_line_add
 
     found = sms_keyword(message.body)
     if found is None:
@@ -46,24 +44,14 @@ def sms_keyword_apply(*, message) -> str | None:
     contact = message.conversation.contact
     if kind == Keyword.OPT_OUT:
         contact_set_do_not_text(contact=contact, value=True, reason=f"SMS {word}")
-        line = agent_line(
-            gettext_noop(
-                "The customer texted %(word)s: they opted out of SMS. Nothing more can be sent "
-                "to them by SMS until they text START."
-            ),
-            word=word,
-        )
+        line = agent_line(AgentLine.SMS_OPTED_OUT, word=word)
     elif kind == Keyword.OPT_IN:
         changed = contact_set_do_not_text(contact=contact, value=False, reason=f"SMS {word}")
         if not changed:
             return None  # "YES" from someone never opted out is just a reply
-        line = agent_line(
-            gettext_noop("The customer texted %(word)s: they opted back in to SMS."), word=word
-        )
+        line = agent_line(AgentLine.SMS_OPTED_IN, word=word)
     else:
-        line = agent_line(
-            gettext_noop("The customer texted %(word)s (asking for help)."), word=word
-        )
+        line = agent_line(AgentLine.SMS_HELP, word=word)
     system_line_add(conversation=message.conversation, interaction=message.interaction, body=line)
     return kind
 

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.utils.translation import gettext
 
 from ..models import EntryPoint, PreChatField, WebChatSettings
 
@@ -19,7 +20,10 @@ def parse_origins(text: str) -> list[str]:
             continue
         parts = urlsplit(raw)
         if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
-            raise ValueError(f"'{raw}' is not an origin like https://www.example.com")
+            raise ValueError(
+                gettext("'%(origin)s' is not an origin like https://www.example.com")
+                % {"origin": raw}
+            )
         origins.append(f"{parts.scheme}://{parts.netloc}".lower())
     return origins
 

@@ -4,6 +4,7 @@ event log (audience ``chat.<session id>``), then marked delivered and read by th
 from conversations.models import Message, MessageStatus
 from conversations.outbound import SendError, SendResult
 
+from ..conversation_ops import AgentLine, agent_line
 from .services import chat_deliver
 
 
@@ -11,7 +12,7 @@ class ChatSender:
     def send(self, message: Message) -> SendResult:
         if not chat_deliver(message=message):
             raise SendError(
-                "The customer has left the chat; the message was not delivered.",
+                agent_line(AgentLine.CHAT_NOT_DELIVERED),
                 transient=False,
                 code="chat_ended",
             )

@@ -16,7 +16,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext
 
 from contactcenter import realtime
 from contactcenter.exceptions import DomainError, InvalidState, NotFound, ValidationError
@@ -38,7 +38,7 @@ from conversations.services import (
 )
 
 from .. import conversation_ops
-from ..conversation_ops import agent_line
+from ..conversation_ops import AgentLine, agent_line
 from ..models import ChatNotice, ChatSession, ChatTranscriptRequest, EntryPoint
 from .config import chat_config
 from .limits import rate_limit_hit
@@ -306,7 +306,7 @@ def _bind(session: ChatSession, message: Message, now: datetime) -> None:
             details = ", ".join(
                 part for part in (session.customer_name, session.email, session.phone) if part
             )
-            lines.append(agent_line(gettext_noop("Pre-chat form: %(details)s."), details=details))
+            lines.append(agent_line(AgentLine.CHAT_PRECHAT, details=details))
         if session.page_url:
             lines.append(_page_line(session.page_title, session.page_url))
         for line in lines:
@@ -317,10 +317,8 @@ def _bind(session: ChatSession, message: Message, now: datetime) -> None:
 
 def _page_line(title: str, url: str) -> str:
     if title:
-        return agent_line(
-            gettext_noop("Customer is on the page “%(title)s” (%(url)s)."), title=title, url=url
-        )
-    return agent_line(gettext_noop("Customer is on the page %(url)s."), url=url)
+        return agent_line(AgentLine.CHAT_PAGE_TITLED, title=title, url=url)
+    return agent_line(AgentLine.CHAT_PAGE, url=url)
 
 
 # --- Keeping the customer's view in step with the conversation ------------------------------
@@ -518,11 +516,11 @@ def _after_end(session: ChatSession, now: datetime, *, end_interaction: bool) ->
         )
         if session.end_reason == ChatSession.EndReason.INACTIVITY:
             line = agent_line(
-                gettext_noop("The chat ended: the customer was inactive for %(minutes)s min."),
+                AgentLine.CHAT_ENDED_INACTIVE,
                 minutes=max(1, round(session.inactivity_seconds / 60)),
             )
         else:
-            line = agent_line(gettext_noop("The customer ended the chat."))
+            line = agent_line(AgentLine.CHAT_ENDED_BY_CUSTOMER)
         if interaction.state != Interaction.State.ENDED:
             conversation_ops.system_line_add(
                 conversation=interaction.conversation, interaction=interaction, body=line
@@ -603,7 +601,7 @@ def chat_agent_messages_progress(
     """The widget received (``delivered``) or showed (``read``) the agent's lines up to
     ``up_to``: move their delivery status forward."""
     if status not in (MessageStatus.DELIVERED, MessageStatus.READ):
-        raise ValidationError("Unknown status.", field="status")
+        raise ValidationError(gettext("Unknown status."), field="status")
     session = ChatSession.objects.filter(pk=session_id, visitor_id=visitor_id).first()
     if session is None or session.interaction_id is None:
         return []
@@ -642,10 +640,7 @@ def chat_transcript_request(
             conversation_ops.system_line_add(
                 conversation=interaction.conversation,
                 interaction=interaction,
-                body=agent_line(
-                    gettext_noop("The customer asked for the transcript by email (%(email)s)."),
-                    email=email,
-                ),
+                body=agent_line(AgentLine.CHAT_TRANSCRIPT_REQUESTED, email=email),
             )
     return request
 

@@ -12,6 +12,7 @@ from functools import wraps
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -45,7 +46,9 @@ def idempotent(method: Callable[..., Response]) -> Callable[..., Response]:
             return method(view, request, *args, **kwargs)
         if len(key) > MAX_KEY_LENGTH:
             raise ValidationError(
-                f"{HEADER} must be at most {MAX_KEY_LENGTH} characters.", field=HEADER
+                gettext("%(header)s must be at most %(limit)s characters.")
+                % {"header": HEADER, "limit": MAX_KEY_LENGTH},
+                field=HEADER,
             )
         fingerprint = _fingerprint(request)
         with transaction.atomic():
@@ -58,7 +61,9 @@ def idempotent(method: Callable[..., Response]) -> Callable[..., Response]:
                 record = IdempotencyKey.objects.get(user=request.user, key=key)
                 if record.fingerprint != fingerprint:
                     raise Conflict(
-                        f"This {HEADER} was already used for a different request.", field=HEADER
+                        gettext("This %(header)s was already used for a different request.")
+                        % {"header": HEADER},
+                        field=HEADER,
                     ) from None
                 replay = Response(record.response, status=record.status_code)
                 replay["Idempotent-Replayed"] = "true"

@@ -2,6 +2,7 @@
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext
 
 from contactcenter.exceptions import Conflict, NotFound, ValidationError
 
@@ -21,15 +22,18 @@ def contacts_lock(pks: list[int]) -> dict[int, Contact]:
     found = {contact.pk: contact for contact in contacts}
     missing = set(pks) - set(found)
     if missing:
-        raise NotFound(f"Contact {min(missing)} not found.", field="contact")
+        raise NotFound(gettext("Contact %(id)s not found.") % {"id": min(missing)}, field="contact")
     return found
 
 
 def ensure_not_merged(contact: Contact) -> None:
     if contact.merged_into_id:
         raise Conflict(
-            f"Contact #{contact.pk} was merged into contact #{contact.merged_into_id}; "
-            "change that contact instead.",
+            gettext(
+                "Contact #%(merged)s was merged into contact #%(survivor)s; change that contact "
+                "instead."
+            )
+            % {"merged": contact.pk, "survivor": contact.merged_into_id},
             field="contact",
             contact_id=contact.merged_into_id,
         )
@@ -40,24 +44,28 @@ def clean_contact_fields(data: dict) -> dict:
     unknown = set(data) - set(EDITABLE_FIELDS)
     if unknown:
         name = sorted(unknown)[0]
-        raise ValidationError(f"'{name}' is not an editable contact field.", field=name)
+        raise ValidationError(
+            gettext("'%(name)s' is not an editable contact field.") % {"name": name}, field=name
+        )
     cleaned: dict = {}
     for name, value in data.items():
         if name == "custom_fields":
             cleaned[name] = clean_custom_fields(value)
         elif name == "do_not_text":
             if not isinstance(value, bool):
-                raise ValidationError("Must be true or false.", field=name)
+                raise ValidationError(gettext("Must be true or false."), field=name)
             cleaned[name] = value
         else:
             text = "" if value is None else value
             if not isinstance(text, str):
-                raise ValidationError("Must be text.", field=name)
+                raise ValidationError(gettext("Must be text."), field=name)
             text = text.strip()
             limit = Contact._meta.get_field(name).max_length
             if limit and len(text) > limit:
                 raise ValidationError(
-                    f"At most {limit} characters (this is {len(text)}).", field=name
+                    gettext("At most %(limit)s characters (this is %(length)s).")
+                    % {"limit": limit, "length": len(text)},
+                    field=name,
                 )
             cleaned[name] = text
     return cleaned
@@ -68,26 +76,32 @@ def clean_custom_fields(value: object) -> dict:
         return {}
     if not isinstance(value, dict):
         raise ValidationError(
-            "Custom fields must be an object of names to values.", field="custom_fields"
+            gettext("Custom fields must be an object of names to values."), field="custom_fields"
         )
     if len(value) > CUSTOM_FIELDS_MAX:
-        raise ValidationError(f"At most {CUSTOM_FIELDS_MAX} custom fields.", field="custom_fields")
+        raise ValidationError(
+            gettext("At most %(count)s custom fields.") % {"count": CUSTOM_FIELDS_MAX},
+            field="custom_fields",
+        )
     cleaned = {}
     for key, item in value.items():
         name = str(key).strip()
         if not name or len(name) > CUSTOM_KEY_MAX:
             raise ValidationError(
-                f"Custom field names must be 1 to {CUSTOM_KEY_MAX} characters ('{key}').",
+                gettext("Custom field names must be 1 to %(limit)s characters ('%(name)s').")
+                % {"limit": CUSTOM_KEY_MAX, "name": key},
                 field="custom_fields",
             )
         if item is not None and not isinstance(item, str | int | float | bool):
             raise ValidationError(
-                f"Custom field '{name}' must be text, a number, true/false or empty.",
+                gettext("Custom field '%(name)s' must be text, a number, true/false or empty.")
+                % {"name": name},
                 field="custom_fields",
             )
         if isinstance(item, str) and len(item) > CUSTOM_VALUE_MAX:
             raise ValidationError(
-                f"Custom field '{name}' is longer than {CUSTOM_VALUE_MAX} characters.",
+                gettext("Custom field '%(name)s' is longer than %(limit)s characters.")
+                % {"name": name, "limit": CUSTOM_VALUE_MAX},
                 field="custom_fields",
             )
         cleaned[name] = item

@@ -12,6 +12,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from contactcenter import realtime
 from contactcenter.exceptions import DomainError, PermissionDenied, ValidationError
@@ -128,26 +129,35 @@ def clean_mapping(mapping: dict, headers: list[str]) -> dict[int, str]:
             index = int(raw_index)
         except (TypeError, ValueError):
             raise ValidationError(
-                f"'{raw_index}' is not a column number.", field="mapping"
+                gettext("'%(value)s' is not a column number.") % {"value": raw_index},
+                field="mapping",
             ) from None
         if not 0 <= index < len(headers):
-            raise ValidationError(f"The file has no column {index + 1}.", field="mapping")
+            raise ValidationError(
+                gettext("The file has no column %(number)s.") % {"number": index + 1},
+                field="mapping",
+            )
         target = (raw_target or "").strip()
         if not is_valid_target(target):
             raise ValidationError(
-                f"'{target}' is not a contact field (column '{headers[index]}').", field="mapping"
+                gettext("'%(target)s' is not a contact field (column '%(column)s').")
+                % {"target": target, "column": headers[index]},
+                field="mapping",
             )
         cleaned[index] = target
     scalars = [t for t in cleaned.values() if t in SCALAR_TARGETS or t.startswith(CUSTOM_PREFIX)]
     for target in scalars:
         if scalars.count(target) > 1:
             raise ValidationError(
-                f"Only one column can be mapped to '{target}'.", field=f"mapping.{target}"
+                gettext("Only one column can be mapped to '%(target)s'.") % {"target": target},
+                field=f"mapping.{target}",
             )
     if not any(target in IDENTITY_TARGETS for target in cleaned.values()):
         raise ValidationError(
-            "Map at least one column to a phone, email or other identity: rows are matched on "
-            "them, so importing the file again does not create duplicates.",
+            gettext(
+                "Map at least one column to a phone, email or other identity: rows are matched on "
+                "them, so importing the file again does not create duplicates."
+            ),
             field="mapping",
         )
     return cleaned
@@ -158,7 +168,8 @@ def decode_upload(data: bytes) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ValidationError(
-            f"The file is not UTF-8 text (byte {exc.start + 1}); save it as 'CSV UTF-8'.",
+            gettext("The file is not UTF-8 text (byte %(byte)s); save it as 'CSV UTF-8'.")
+            % {"byte": exc.start + 1},
             field="file",
         ) from exc
 
@@ -175,7 +186,7 @@ def read_headers(text: str, delimiter: str) -> list[str]:
     for row in csv.reader(io.StringIO(text), delimiter=delimiter):
         if any(cell.strip() for cell in row):
             return [cell.strip() for cell in row]
-    raise ValidationError("The file is empty: no header row was found.", field="file")
+    raise ValidationError(gettext("The file is empty: no header row was found."), field="file")
 
 
 def _parse_bool(text: str) -> bool:
@@ -184,7 +195,9 @@ def _parse_bool(text: str) -> bool:
         return True
     if word in FALSE_WORDS:
         return False
-    raise ValidationError(f"'{text}' is not yes/no.", field="do_not_text")
+    raise ValidationError(
+        gettext("'%(value)s' is not yes/no.") % {"value": text}, field="do_not_text"
+    )
 
 
 @dataclass
@@ -232,7 +245,9 @@ def _parse_row(cells: list[str], mapping: dict[int, str], headers: list[str]) ->
             errors.append(f"{exc.field}: {exc.message}")
     if not errors and not identities:
         errors.append(
-            "No phone, email or other identity: the row cannot be matched again on re-import."
+            gettext(
+                "No phone, email or other identity: the row cannot be matched again on re-import."
+            )
         )
     if errors:
         raise ValidationError("; ".join(errors))
@@ -250,9 +265,11 @@ def _parse_custom_json(raw: str) -> dict:
     try:
         value = json.loads(raw)
     except ValueError as exc:
-        raise ValidationError(f"not valid JSON ({exc.msg}).", field="custom_fields") from exc
+        raise ValidationError(
+            gettext("not valid JSON (%(error)s).") % {"error": exc.msg}, field="custom_fields"
+        ) from exc
     if not isinstance(value, dict):
-        raise ValidationError("must be a JSON object.", field="custom_fields")
+        raise ValidationError(gettext("must be a JSON object."), field="custom_fields")
     return value
 
 
@@ -268,7 +285,7 @@ def _numbered_rows(text: str, delimiter: str, report: ImportReport):
             return
         except csv.Error as exc:
             report.rows += 1
-            report.reject(reader.line_num, f"Unreadable CSV: {exc}.")
+            report.reject(reader.line_num, gettext("Unreadable CSV: %(error)s.") % {"error": exc})
             last_line = reader.line_num
             continue
         line, last_line = last_line + 1, reader.line_num
@@ -311,7 +328,10 @@ def contacts_import_csv(
         values = dict(zip(headers, cells, strict=False))
         if len(cells) != len(headers):
             report.reject(
-                line, f"The row has {len(cells)} fields; the header has {len(headers)}.", values
+                line,
+                gettext("The row has %(count)s fields; the header has %(header)s.")
+                % {"count": len(cells), "header": len(headers)},
+                values,
             )
             continue
         try:
@@ -324,8 +344,8 @@ def contacts_import_csv(
             kind, value = repeated[0]
             report.reject(
                 line,
-                f"Duplicate of line {seen[(kind, value)]}: {Identity.Kind(kind).label} {value} "
-                "is already on that row.",
+                gettext("Duplicate of line %(line)s: %(kind)s %(value)s is already on that row.")
+                % {"line": seen[(kind, value)], "kind": Identity.Kind(kind).label, "value": value},
                 values,
             )
             continue
@@ -337,7 +357,9 @@ def contacts_import_csv(
             continue
         except IntegrityError:
             report.reject(
-                line, "Another change to the same contact happened meanwhile; import again.", values
+                line,
+                gettext("Another change to the same contact happened meanwhile; import again."),
+                values,
             )
             continue
         setattr(report, outcome, getattr(report, outcome) + 1)
@@ -368,12 +390,18 @@ def _import_row(parsed: _ParsedRow, *, overwrite: bool) -> str:
     owner_ids = list(dict.fromkeys(identity.contact_id for identity in owners))
     if len(owner_ids) > 1:
         parts = [
-            f"{identity.get_kind_display()} {identity.value} belongs to contact "
-            f"#{identity.contact_id} ({identity.contact.display_name})"
+            gettext("%(kind)s %(value)s belongs to contact #%(id)s (%(name)s)")
+            % {
+                "kind": identity.get_kind_display(),
+                "value": identity.value,
+                "id": identity.contact_id,
+                "name": identity.contact.display_name,
+            }
             for identity in owners
         ]
         raise ValidationError(
-            "; ".join(dict.fromkeys(parts)) + ". Merge those contacts first; nothing was changed."
+            gettext("%(owners)s. Merge those contacts first; nothing was changed.")
+            % {"owners": "; ".join(dict.fromkeys(parts))}
         )
     if not owner_ids:
         contact = Contact.objects.create(**parsed.fields, custom_fields=parsed.custom)
@@ -420,7 +448,7 @@ def _import_row(parsed: _ParsedRow, *, overwrite: bool) -> str:
 
 def _ensure_can_import(user: AbstractBaseUser | None) -> None:
     if user is None or not can_import(user):
-        raise PermissionDenied("You do not have permission to import contacts.")
+        raise PermissionDenied(gettext("You do not have permission to import contacts."))
 
 
 def contact_import_start(
@@ -430,8 +458,11 @@ def contact_import_start(
     _ensure_can_import(user)
     if len(data) > max_bytes:
         raise ValidationError(
-            f"The file is {len(data):,} bytes; the limit is {max_bytes:,}. Use the "
-            "contacts_import management command for larger files.",
+            gettext(
+                "The file is %(size)s bytes; the limit is %(limit)s. Use the contacts_import "
+                "management command for larger files."
+            )
+            % {"size": f"{len(data):,}", "limit": f"{max_bytes:,}"},
             field="file",
         )
     text = decode_upload(data)

@@ -7,6 +7,7 @@ merge permission decides here which contact survives and which field values win.
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from contactcenter.exceptions import Conflict, PermissionDenied, ValidationError
 
@@ -53,12 +54,14 @@ def clean_field_choices(
     for name, choice in (field_choices or {}).items():
         if name not in FIELD_CHOICES:
             raise ValidationError(
-                f"'{name}' is not a mergeable field ({', '.join(MERGE_FIELDS)}).",
+                gettext("'%(name)s' is not a mergeable field (%(fields)s).")
+                % {"name": name, "fields": ", ".join(MERGE_FIELDS)},
                 field=f"field_choices.{name}",
             )
         if choice not in FIELD_CHOICES[name]:
             raise ValidationError(
-                f"'{choice}' is not a choice for {name} ({', '.join(FIELD_CHOICES[name])}).",
+                gettext("'%(choice)s' is not a choice for %(name)s (%(choices)s).")
+                % {"choice": choice, "name": name, "choices": ", ".join(FIELD_CHOICES[name])},
                 field=f"field_choices.{name}",
             )
         choices[name] = choice
@@ -90,7 +93,7 @@ def merge_values(survivor: Contact, merged: Contact, choices: dict[str, str]) ->
 
 def _ensure_can_merge(user: AbstractBaseUser | None) -> None:
     if user is None or not can_merge(user):
-        raise PermissionDenied("You do not have permission to merge contacts.")
+        raise PermissionDenied(gettext("You do not have permission to merge contacts."))
 
 
 def contact_merge(
@@ -105,15 +108,15 @@ def contact_merge(
     :func:`contact_merge_undo` can restore it."""
     _ensure_can_merge(user)
     if survivor.pk == merged.pk:
-        raise ValidationError("A contact cannot be merged into itself.", field="merged")
+        raise ValidationError(gettext("A contact cannot be merged into itself."), field="merged")
     with transaction.atomic():
         locked = contacts_lock([survivor.pk, merged.pk])
         survivor, merged = locked[survivor.pk], locked[merged.pk]
         for contact, role in ((survivor, "survivor"), (merged, "merged")):
             if contact.merged_into_id:
                 raise Conflict(
-                    f"Contact #{contact.pk} was already merged into contact "
-                    f"#{contact.merged_into_id}.",
+                    gettext("Contact #%(merged)s was already merged into contact #%(survivor)s.")
+                    % {"merged": contact.pk, "survivor": contact.merged_into_id},
                     field=role,
                     contact_id=contact.merged_into_id,
                 )
@@ -174,14 +177,19 @@ def contact_merge_undo(*, merge: ContactMerge, user: AbstractBaseUser | None) ->
                 .first()
             )
             raise Conflict(
-                f"Contact #{survivor.pk} was merged into contact #{survivor.merged_into_id} "
-                "afterwards; undo that merge first.",
+                gettext(
+                    "Contact #%(merged)s was merged into contact #%(survivor)s afterwards; undo "
+                    "that merge first."
+                )
+                % {"merged": survivor.pk, "survivor": survivor.merged_into_id},
                 field="merge",
                 merge_id=later,
             )
         if merged.merged_into_id != survivor.pk:
             raise Conflict(
-                f"Contact #{merged.pk} is no longer merged into #{survivor.pk}.", field="merge"
+                gettext("Contact #%(merged)s is no longer merged into #%(survivor)s.")
+                % {"merged": merged.pk, "survivor": survivor.pk},
+                field="merge",
             )
         for name, before in merge.survivor_before.items():
             if getattr(survivor, name) == merge.survivor_after.get(name):

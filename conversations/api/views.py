@@ -1,6 +1,7 @@
 """Conversations API: thin adapters over selectors, services and the routing engine."""
 
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
@@ -40,6 +41,10 @@ class ConversationListApi(GenericAPIView):
 
     serializer_class = ConversationOutputSerializer
 
+    @extend_schema(operation_id="conversations_list")
+    def _unused(self) -> None:  # placeholder removed below
+        return None
+
     def get_queryset(self):
         qs = selectors.conversations_visible_to(user=self.request.user).select_related(
             "contact", "service", "agent"
@@ -49,6 +54,7 @@ class ConversationListApi(GenericAPIView):
             qs = qs.filter(status=state)
         return qs.order_by("-opened_at", "-id")
 
+    @extend_schema(operation_id="conversations_list")
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
@@ -57,6 +63,7 @@ class ConversationListApi(GenericAPIView):
 class ConversationDetailApi(GenericAPIView):
     serializer_class = ConversationOutputSerializer
 
+    @extend_schema(operation_id="conversations_retrieve")
     def get(self, request: Request, pk: int) -> Response:
         conversation = selectors.conversation_get_for_agent(user=request.user, pk=pk)
         return Response(self.get_serializer(conversation).data)
@@ -97,14 +104,14 @@ class ConversationTransferApi(GenericAPIView):
         if data.get("service"):
             service = Service.objects.filter(pk=data["service"]).first()
             if service is None:
-                raise ValidationError("Unknown service.", field="service")
+                raise ValidationError(gettext("Unknown service."), field="service")
             routing.transfer_to_service(
                 conversation=conversation, user=request.user, service=service
             )
         else:
             target = get_user_model().objects.filter(pk=data["agent"]).first()
             if target is None:
-                raise ValidationError("Unknown agent.", field="agent")
+                raise ValidationError(gettext("Unknown agent."), field="agent")
             routing.transfer_to_agent(conversation=conversation, user=request.user, target=target)
         conversation = selectors.conversation_get_for_agent(user=request.user, pk=pk)
         return Response(self.get_serializer(conversation).data)
@@ -165,5 +172,5 @@ class ServiceQueueApi(GenericAPIView):
             services_qs = services_qs.filter(agents__user=request.user)
         service = services_qs.filter(pk=pk).first()
         if service is None:
-            raise NotFound("Service not found.")
+            raise NotFound(gettext("Service not found."))
         return Response(self.get_serializer(selectors.queue_figures(service=service)).data)

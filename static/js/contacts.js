@@ -1,6 +1,9 @@
 // Contact page: an activity's timeline loads only when it is expanded, one page at a time.
 // Customer text arrives as server-escaped HTML (the same fragments the desktop uses).
 
+const activities = document.getElementById("activities");
+const ERROR_TEXT = activities ? activities.dataset.errorText || "" : "";
+
 async function fetchFragment(url) {
   const response = await fetch(url, { headers: { "X-Requested-With": "fetch" }, credentials: "same-origin" });
   if (!response.ok) throw new Error(`${response.status} ${url}`);
@@ -10,9 +13,10 @@ async function fetchFragment(url) {
 }
 
 function showError(container, error) {
+  console.error(error);
   const message = document.createElement("p");
   message.className = "error";
-  message.textContent = String(error);
+  message.textContent = ERROR_TEXT;
   container.replaceChildren(message);
 }
 
@@ -39,7 +43,8 @@ document.addEventListener("click", async (event) => {
     // The older page replaces the link; it brings its own link when there is more.
     link.replaceWith(await fetchFragment(link.dataset.partialUrl));
   } catch (error) {
+    console.error(error);
     link.removeAttribute("aria-busy");
-    link.textContent = String(error);
+    link.textContent = ERROR_TEXT;
   }
 });

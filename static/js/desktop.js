@@ -2,6 +2,7 @@
 // Server-rendered fragments are fetched on events, so a live page shows what a fresh render shows;
 // customer text only ever arrives as server-escaped HTML or through textContent.
 import { AgentSocket } from "./realtime.js";
+import { format, strings } from "./i18n.js";
 import { smsSegments } from "./sms_segments.js";
 
 const body = document.body;
@@ -10,6 +11,11 @@ const list = document.getElementById("conversation-list");
 const timeline = document.getElementById("timeline");
 const banner = document.getElementById("connection-banner");
 const composer = document.getElementById("composer");
+const TEXT = strings("desktop-strings");
+
+function errorText(data, response) {
+  return data.detail || format(TEXT.error, { status: response.status });
+}
 
 function csrfToken() {
   const input = document.querySelector("input[name=csrfmiddlewaretoken]");
@@ -87,7 +93,7 @@ function applyStatus(row, payload) {
   const status = row.querySelector(".status");
   if (status) {
     status.dataset.status = payload.status;
-    status.textContent = payload.status_label || payload.status;
+    status.textContent = (TEXT.statuses || {})[payload.status] || payload.status_label || payload.status;
   }
   if (payload.error_code || payload.error_message) {
     let error = row.querySelector(".error");
@@ -96,7 +102,8 @@ function applyStatus(row, payload) {
       error.className = "error";
       row.appendChild(error);
     }
-    error.textContent = `${payload.error_code} ${payload.error_message}`.trim();
+    const message = (TEXT.stored_texts || {})[payload.error_message] || payload.error_message || "";
+    error.textContent = `${payload.error_code || ""} ${message}`.trim();
   }
   return null;
 }
@@ -107,6 +114,7 @@ function applyEvent(event) {
   if (
     event.type.startsWith("conversation.") ||
     event.type.startsWith("offer.") ||
+    event.type.startsWith("contact.") ||
     event.type === "message.created"
   ) {
     refreshList();
@@ -179,7 +187,7 @@ if (composer) {
       return;
     }
     const { segments, encoding, length } = smsSegments(textarea.value);
-    counter.textContent = `${length} · ${encoding} · ${segments} SMS`;
+    counter.textContent = format(TEXT.sms_counter, { length, encoding, segments });
   }
   textarea.addEventListener("input", updateSegments);
   if (targetSelect) targetSelect.addEventListener("change", updateSegments);
@@ -224,10 +232,11 @@ if (composer) {
         else appendNewMessages();
       } else {
         const data = await response.json().catch(() => ({}));
-        errorBox.textContent = data.detail || `Error ${response.status}`;
+        errorBox.textContent = errorText(data, response);
       }
     } catch (error) {
-      errorBox.textContent = String(error);
+      console.error(error);
+      errorBox.textContent = TEXT.network_error || "";
     } finally {
       button.disabled = false;
     }
@@ -266,7 +275,7 @@ if (endForm) {
   endForm.addEventListener("submit", async (event) => {
     event.preventDefault();
     const { response, data } = await postForm(endForm);
-    if (!response.ok) window.alert(data.detail || `Error ${response.status}`);
+    if (!response.ok) window.alert(errorText(data, response));
     else if (data.status === "closed") window.location.assign("/");
     else window.location.reload();
   });
@@ -284,7 +293,7 @@ if (wrapUp) {
     event.preventDefault();
     const { response, data } = await postForm(wrapUp);
     if (response.ok) window.location.assign("/");
-    else document.getElementById("wrap-up-error").textContent = data.detail || `Error ${response.status}`;
+    else document.getElementById("wrap-up-error").textContent = errorText(data, response);
   });
 }
 
@@ -315,7 +324,7 @@ function tickCountdowns() {
   list.querySelectorAll("[data-expires-at]").forEach((offer) => {
     const left = Math.max(0, Math.round((Date.parse(offer.dataset.expiresAt) - Date.now()) / 1000));
     const countdown = offer.querySelector(".countdown");
-    if (countdown) countdown.textContent = `${left}s`;
+    if (countdown) countdown.textContent = format(TEXT.countdown, { seconds: left });
   });
 }
 setInterval(tickCountdowns, 1000);
@@ -323,7 +332,7 @@ tickCountdowns();
 
 function announceOffer() {
   if (document.hidden && "Notification" in window && Notification.permission === "granted") {
-    new Notification(document.title, { body: list.dataset.offerText || "New conversation offered" });
+    new Notification(document.title, { body: list.dataset.offerText || "" });
   }
 }
 if ("Notification" in window && Notification.permission === "default") {
@@ -345,7 +354,7 @@ list.addEventListener("submit", async (event) => {
   if (response.ok && data.conversation_url) {
     window.location.assign(data.conversation_url);
   } else {
-    if (!response.ok) window.alert(data.detail || `Error ${response.status}`);
+    if (!response.ok) window.alert(errorText(data, response));
     refreshList();
   }
 });
@@ -360,7 +369,7 @@ document.querySelectorAll("form.js-transfer").forEach((form) => {
       credentials: "same-origin",
     });
     const data = await response.json().catch(() => ({}));
-    if (!response.ok) window.alert(data.detail || `Error ${response.status}`);
+    if (!response.ok) window.alert(errorText(data, response));
     else appendNewMessages();
   });
 });

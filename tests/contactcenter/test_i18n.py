@@ -1,0 +1,544 @@
+"""Language: the Spanish catalogue is complete and compiled, and pages shown in Spanish carry no
+English (tests/support/i18n_scan.py says how a page is scanned). The browser runs of the same scan,
+which cover the text the scripts write, are in tests/e2e/test_spanish.py."""
+
+import gettext as gnu_gettext
+import shutil
+import subprocess
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from channels_app.conversation_ops import AGENT_LINES, agent_line
+from channels_app.models import ChatSession, ChatTranscriptRequest, LocalOutboxItem
+from contacts.services import contact_merge
+from conversations.models import (
+    AgentState,
+    CannedResponse,
+    Channel,
+    Conversation,
+    Interaction,
+    Message,
+    MessageStatus,
+    NotReadyReason,
+    Offer,
+)
+from conversations.stored_text import SystemLine, stored_text, stored_text_display
+from tests.channels_app.webchat.factories import ChatEntryPointFactory, WebChatSettingsFactory
+from tests.factories import (
+    AgentProfileFactory,
+    ContactFactory,
+    ConversationFactory,
+    DispositionFactory,
+    EntryPointFactory,
+    IdentityFactory,
+    InteractionFactory,
+    MessageFactory,
+    ServiceFactory,
+    UserFactory,
+)
+from tests.support import po
+from tests.support.i18n_scan import CATALOGUE, english_on_page, spanish_found, visible_texts
+
+SPANISH = {"HTTP_ACCEPT_LANGUAGE": "es"}
+MO_FILE = CATALOGUE.with_suffix(".mo")
+
+# --- The catalogue ------------------------------------------------------------------------------
+
+
+def test_the_spanish_catalogue_translates_every_message_and_has_no_fuzzy_entries():
+    entries = po.parse(CATALOGUE)
+    header = entries[0]
+    assert header.is_header and "Language: es" in header.msgstr
+    assert not header.fuzzy, "a fuzzy header is dropped by msgfmt (charset, plural forms)"
+    messages = entries[1:]
+    assert len(messages) > 300
+    assert [e.msgid for e in messages if e.obsolete] == [], "obsolete entries: make messages"
+    assert [e.msgid for e in messages if e.fuzzy] == [], "fuzzy entries must be reviewed"
+    assert [e.msgid for e in messages if not e.translated] == [], "untranslated entries"
+
+
+def test_translations_keep_every_placeholder_of_their_msgid():
+    import re
+
+    placeholder = re.compile(r"%\(\w+\)[-#0 +]*\d*[sd]|%%")
+    wrong = []
+    for entry in po.parse(CATALOGUE)[1:]:
+        expected = sorted(placeholder.findall(entry.msgid_plural or entry.msgid))
+        for text in entry.translations:
+            found = sorted(placeholder.findall(text))
+            if found != expected and not (entry.msgid_plural and set(found) <= set(expected)):
+                wrong.append((entry.msgid, text))
+    assert wrong == []
+
+
+def test_the_compiled_catalogue_is_up_to_date_with_the_po_file():
+    """The committed .mo holds exactly what the .po says (a fresh checkout runs without gettext,
+    so a stale .mo would silently show old or English text)."""
+    with MO_FILE.open("rb") as handle:
+        compiled = gnu_gettext.GNUTranslations(handle)._catalog
+    compiled = {key: value for key, value in compiled.items() if key != ""}
+    assert compiled == po.catalogue(CATALOGUE)
+
+
+@pytest.mark.skipif(shutil.which("msgfmt") is None, reason="gettext's msgfmt is not installed")
+def test_msgfmt_accepts_the_catalogue_and_compiles_it_to_the_same_messages(tmp_path):
+    target = tmp_path / "django.mo"
+    result = subprocess.run(
+        ["msgfmt", "--check-format", "--check-header", "-o", str(target), str(CATALOGUE)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    with target.open("rb") as fresh, MO_FILE.open("rb") as committed:
+        assert gnu_gettext.GNUTranslations(fresh)._catalog == (
+            gnu_gettext.GNUTranslations(committed)._catalog
+        )
+
+
+# --- Stored texts (system lines, the system's own delivery errors) -------------------------------
+
+
+@pytest.mark.parametrize(
+    "msgid", [value for name, value in vars(SystemLine).items() if not name.startswith("_")]
+)
+def test_a_system_line_is_stored_in_the_site_language_and_shown_in_the_readers(msgid):
+    params = {name: f"«{name}»" for name in ("agent", "service", "target")}
+    params.update(from_id=1, from_name="Ana", to_id=2, to_name="Eva", user="pepe")
+    with translation.override("es"):
+        stored = stored_text(msgid, **params)
+    with translation.override("en"):
+        assert stored == msgid % params if "%(" in msgid else stored == msgid
+        assert stored_text_display(stored) == stored
+    with translation.override("es"):
+        shown = stored_text_display(stored)
+        assert shown != stored
+        for value in params.values():
+            if f"%({next(k for k, v in params.items() if v == value)})s" in msgid:
+                assert str(value) in shown
+
+
+def test_every_channel_system_line_reads_back_in_spanish():
+    for msgid in AGENT_LINES:
+        params = dict.fromkeys(("word", "details", "title", "url", "minutes", "email"), "X1")
+        stored = agent_line(msgid, **params)
+        with translation.override("es"):
+            shown = stored_text_display(stored)
+        assert shown != stored, msgid
+        assert english_on_page([shown]) == [], msgid
+
+
+def test_text_that_is_no_stored_text_is_shown_as_it_is():
+    with translation.override("es"):
+        assert stored_text_display("The customer joined the conversation!") == (
+            "The customer joined the conversation!"
+        )
+
+
+# --- A world to render ---------------------------------------------------------------------------
+
+# Everything people typed or configured (names, message bodies, addresses): it is not UI text, so
+# it is removed from the pages before they are scanned.
+DATA = (
+    "Atención al cliente",
+    "Facturación",
+    "Lucía Gómez",
+    "lucia",
+    "supervisora",
+    "María García",
+    "María",
+    "García",
+    "José Pérez",
+    "Ferretería Martínez",
+    "maria@example.es",
+    "+34600111222",
+    "+34600333444",
+    "+15005550006",
+    "Hola, ¿me podéis ayudar con el pedido 42?",
+    "Claro, ahora mismo lo miro.",
+    "Cliente preferente: llamar antes de las 18:00.",
+    "Nota: pedido revisado.",
+    "Resuelto",
+    "Pendiente de llamada",
+    "Descanso",
+    "Saludo",
+    "Hola María, soy Lucía Gómez.",
+    "Ayuda en línea",
+    "¡Hola! ¿En qué podemos ayudarle?",
+    "Chat web",
+    "SMS España",
+    "Pedido 42 - Tienda",
+    "https://tienda.example.es/pedidos/42",
+    "https://example.es/foto.jpg",
+    "application/pdf",
+    "Recuerde su cita de mañana.",
+    "«agente»",
+)
+
+
+@pytest.fixture
+def world(db):
+    """An agent desktop with every kind of thing on it, a supervisor, contacts, a chat."""
+    now = timezone.now()
+    service = ServiceFactory(name="Atención al cliente", disposition_required=True)
+    other_service = ServiceFactory(name="Facturación")
+    DispositionFactory(service=service, name="Resuelto")
+    resolved = service.dispositions.get()
+    DispositionFactory(service=service, name="Pendiente de llamada", is_final=False)
+    NotReadyReason.objects.create(name="Descanso")
+    CannedResponse.objects.create(
+        title="Saludo", body="Hola {{ contact.first_name }}, soy {{ agent.name }}."
+    )
+    EntryPointFactory(name="SMS España", address="+15005550006", service=service)
+    agent = AgentProfileFactory(
+        user__username="lucia", display_name="Lucía Gómez", services=[service]
+    ).user
+    supervisor = UserFactory(username="supervisora", is_staff=True, is_superuser=True)
+    AgentProfileFactory(user=supervisor, display_name="supervisora", state=AgentState.NOT_READY)
+
+    maria = ContactFactory(
+        first_name="María",
+        last_name="García",
+        company="Ferretería Martínez",
+        notes="Cliente preferente: llamar antes de las 18:00.",
+        do_not_text=True,
+    )
+    IdentityFactory(contact=maria, kind="phone", value="+34600111222")
+    IdentityFactory(contact=maria, kind="email", value="maria@example.es")
+
+    # The open conversation: SMS and chat legs, every kind of message.
+    open_conversation = ConversationFactory(contact=maria, service=service, agent=agent)
+    sms = InteractionFactory(
+        conversation=open_conversation, channel=Channel.SMS, customer_address="+34600111222"
+    )
+    chat = InteractionFactory(
+        conversation=open_conversation, channel=Channel.CHAT, customer_address=""
+    )
+    MessageFactory(interaction=sms, body="Hola, ¿me podéis ayudar con el pedido 42?")
+    MessageFactory(
+        interaction=sms,
+        body="",
+        attachments=[
+            {"url": "https://example.es/foto.jpg", "content_type": "image/jpeg"},
+            {"url": "https://example.es/foto.jpg", "content_type": "application/pdf"},
+        ],
+    )
+    for status in (MessageStatus.QUEUED, MessageStatus.DELIVERED, MessageStatus.READ):
+        MessageFactory(
+            interaction=sms,
+            direction=Message.Direction.OUTBOUND,
+            sender=agent,
+            body="Claro, ahora mismo lo miro.",
+            status=status,
+        )
+    MessageFactory(
+        interaction=chat,
+        direction=Message.Direction.OUTBOUND,
+        sender=agent,
+        body="Claro, ahora mismo lo miro.",
+        status=MessageStatus.FAILED,
+        error_code="chat_ended",
+        error_message=agent_line(*AGENT_LINES[-1:]),
+    )
+    MessageFactory(
+        interaction=sms,
+        direction=Message.Direction.INTERNAL,
+        kind=Message.Kind.NOTE,
+        sender=agent,
+        body="Nota: pedido revisado.",
+    )
+    params = {
+        "agent": "«agente»",
+        "service": "Facturación",
+        "target": "«agente»",
+        "from_id": maria.pk,
+        "from_name": "María García",
+        "to_id": maria.pk,
+        "to_name": "María García",
+        "user": "lucia",
+        "word": "STOP",
+        "details": "María García, maria@example.es",
+        "title": "Pedido 42 - Tienda",
+        "url": "https://tienda.example.es/pedidos/42",
+        "minutes": 10,
+        "email": "maria@example.es",
+    }
+    lines = [value for name, value in vars(SystemLine).items() if not name.startswith("_")]
+    for msgid in [*lines, *AGENT_LINES]:
+        MessageFactory(
+            interaction=chat,
+            direction=Message.Direction.INTERNAL,
+            kind=Message.Kind.SYSTEM,
+            body=stored_text(msgid, **params) if msgid in lines else agent_line(msgid, **params),
+        )
+    session = ChatSession.objects.create(
+        entry_point=ChatEntryPointFactory(name="Chat web", address="web", service=service),
+        visitor_id="v" * 32,
+        conversation=open_conversation,
+        interaction=chat,
+        page_url="https://tienda.example.es/pedidos/42",
+        page_title="Pedido 42 - Tienda",
+        page_changed_at=now,
+    )
+    ChatTranscriptRequest.objects.create(session=session, email="maria@example.es")
+    WebChatSettingsFactory(
+        entry_point=session.entry_point,
+        title="Ayuda en línea",
+        greeting="¡Hola! ¿En qué podemos ayudarle?",
+    )
+
+    # Offers waiting for the agent: a new conversation and a transfer.
+    jose = ContactFactory(first_name="José", last_name="Pérez")
+    for is_transfer in (False, True):
+        offered = InteractionFactory(
+            conversation__contact=jose,
+            conversation__service=service,
+            conversation__agent=None,
+            agent=None,
+            state=Interaction.State.OFFERED,
+            customer_address="+34600333444",
+        )
+        Offer.objects.create(
+            interaction=offered,
+            agent=agent,
+            is_transfer=is_transfer,
+            expires_at=now + timedelta(minutes=5),
+        )
+
+    # In wrap-up, and closed (an Activity with a disposition).
+    wrap_up = ConversationFactory(
+        contact=maria,
+        service=service,
+        agent=agent,
+        status=Conversation.Status.WRAP_UP,
+        wrap_up_started_at=now,
+    )
+    InteractionFactory(conversation=wrap_up, state=Interaction.State.ENDED, ended_at=now)
+    closed = ConversationFactory(
+        contact=maria,
+        service=service,
+        agent=agent,
+        status=Conversation.Status.CLOSED,
+        disposition=resolved,
+        wrap_up_notes="Nota: pedido revisado.",
+        closed_at=now,
+    )
+    InteractionFactory(conversation=closed, state=Interaction.State.ENDED, ended_at=now)
+
+    # A merge in the contact's history; an SMS in the local outbox.
+    twin = ContactFactory(first_name="María", last_name="García")
+    IdentityFactory(contact=twin, kind="phone", value="+34600333444")
+    contact_merge(survivor=maria, merged=twin, user=supervisor)
+    LocalOutboxItem.objects.create(
+        message_id=1,
+        from_address="+15005550006",
+        to_address="+34600111222",
+        body="Recuerde su cita de mañana.",
+    )
+    return {
+        "agent": agent,
+        "supervisor": supervisor,
+        "contact": maria,
+        "open": open_conversation,
+        "wrap_up": wrap_up,
+        "closed": closed,
+        "other_service": other_service,
+    }
+
+
+def agent_pages(world) -> list[str]:
+    conversation = world["open"]
+    return [
+        reverse("desktop"),
+        reverse("conversation-detail", args=[conversation.pk]),
+        reverse("conversation-detail", args=[world["wrap_up"].pk]),
+        reverse("conversation-list-fragment"),
+        reverse("conversation-messages", args=[conversation.pk]),
+        reverse("channels-conversation-panel", args=[conversation.pk]),
+        reverse("contact-list"),
+        reverse("contact-list") + "?q=nadie-se-llama-asi",
+        reverse("contact-detail", args=[world["contact"].pk]),
+        reverse("contact-activity-timeline", args=[world["closed"].pk]),
+        reverse("contact-activity-timeline", args=[conversation.pk]) + "?partial=1",
+        reverse("contact-create"),
+        reverse("channels-outbox"),
+    ]
+
+
+def supervisor_pages(world) -> list[str]:
+    contact = world["contact"]
+    return [
+        reverse("supervisor-queues"),
+        reverse("supervisor-queues") + "?fragment=1",
+        reverse("contact-merge-pick", args=[contact.pk]) + "?q=García",
+        reverse("contact-import-upload"),
+        reverse("contact-activity-move", args=[world["closed"].pk]) + "?q=García",
+    ]
+
+
+def public_pages() -> list[str]:
+    return [
+        reverse("login"),
+        reverse("webchat-page", args=["web"]),
+        reverse("webchat-page", args=["web"]) + "?embed=1",
+        reverse("webchat-page", args=["no-such-chat"]),
+        reverse("webchat-demo", args=["web"]),
+    ]
+
+
+def assert_spanish(client, url: str) -> set[str]:
+    response = client.get(url, **SPANISH)
+    assert response.status_code in (200, 404), (url, response.status_code)
+    html = response.content.decode()
+    texts = visible_texts(html)
+    assert english_on_page(texts, data=DATA) == [], url
+    return spanish_found(texts, data=DATA)
+
+
+@pytest.mark.django_db
+def test_pages_shown_in_spanish_have_no_english(client, world):
+    """Desktop (offers, every kind of message, composer, wrap-up form), the workspace fragments,
+    contacts (list, contact with Activities and merge history, timelines), the SMS outbox, the
+    supervisor's queues, login and the customer's chat page in every state it can show."""
+    found: set[str] = set()
+    client.force_login(world["agent"])
+    for url in agent_pages(world):
+        found |= assert_spanish(client, url)
+    client.force_login(world["supervisor"])
+    for url in supervisor_pages(world):
+        found |= assert_spanish(client, url)
+    client.logout()
+    for url in public_pages():
+        found |= assert_spanish(client, url)
+    # The scan saw the pages in Spanish (not empty pages, not English ones it failed to spot).
+    expected = {
+        "Conversaciones activas",
+        "Aceptar",
+        "Rechazar",
+        "Transferencia",
+        "Disposición",
+        "Cierre",
+        "Nota interna",
+        "Actividades",
+        "Historial de fusiones",
+        "Colas",
+        "Iniciar sesión",
+        "Antes de empezar",
+        "Bandeja de salida de SMS local",
+        "Entregado",
+        "Trabajo posterior a la llamada",
+    }
+    assert expected <= found, expected - found
+
+
+@pytest.mark.django_db
+def test_the_scan_finds_the_english_of_the_same_pages_shown_in_english(client, world):
+    """The scan is not blind: in English, every page is full of findings."""
+    client.force_login(world["agent"])
+    for url in [*agent_pages(world)[:3], reverse("contact-detail", args=[world["contact"].pk])]:
+        page = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        assert len(english_on_page(visible_texts(page), data=DATA)) > 10, url
+    client.logout()
+    page = client.get(reverse("webchat-page", args=["web"]), HTTP_ACCEPT_LANGUAGE="en")
+    findings = english_on_page(visible_texts(page.content.decode()), data=DATA)
+    assert any("We are closed right now." in finding for finding in findings)
+
+
+def test_the_scan_catches_english_that_is_in_no_catalogue():
+    assert english_on_page(["Please wait while the thing loads"]) != []
+    assert english_on_page(["Transferir a", "Espere mientras se carga"]) == []
+
+
+@pytest.mark.django_db
+def test_system_lines_and_delivery_errors_are_shown_in_the_agents_language(client, world):
+    client.force_login(world["agent"])
+    url = reverse("conversation-detail", args=[world["open"].pk])
+
+    spanish = client.get(url, **SPANISH).content.decode()
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert "«agente» pidió a «agente» que se haga cargo." in spanish
+    assert "El cliente ha salido del chat; el mensaje no se entregó." in spanish
+    assert "«agente» asked «agente» to take over." in english
+    assert "The customer has left the chat; the message was not delivered." in english
+
+
+# --- Whose language: the agent's profile, else the browser ---------------------------------------
+
+
+@pytest.mark.django_db
+def test_an_agent_whose_profile_says_spanish_gets_spanish_with_an_english_browser(client):
+    agent = AgentProfileFactory(language="es").user
+    client.force_login(agent)
+
+    response = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+
+    page = response.content.decode()
+    assert '<html lang="es">' in page
+    assert "Conversaciones activas" in page
+    assert "Active Conversations" not in page
+    assert response["Content-Language"] == "es"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("browser", "language", "heading"),
+    [
+        ("es-ES,es;q=0.9", "es", "Conversaciones activas"),
+        ("en-US,en", "en", "Active Conversations"),
+    ],
+)
+def test_an_agent_without_a_profile_language_follows_the_browser(
+    client, browser, language, heading
+):
+    agent = AgentProfileFactory(language="").user
+    client.force_login(agent)
+
+    page = client.get("/", HTTP_ACCEPT_LANGUAGE=browser).content.decode()
+
+    assert f'<html lang="{language}">' in page
+    assert heading in page
+
+
+@pytest.mark.django_db
+def test_an_english_profile_wins_over_a_spanish_browser(client):
+    agent = AgentProfileFactory(language="en").user
+    client.force_login(agent)
+
+    page = client.get("/", **SPANISH).content.decode()
+
+    assert "Active Conversations" in page
+
+
+@pytest.mark.django_db
+def test_domain_errors_reach_the_agent_in_their_language(client):
+    agent = AgentProfileFactory(language="es").user
+    client.force_login(agent)
+
+    response = client.post(reverse("agent-state"), {"state": "busy"})
+
+    assert response.status_code == 400
+    assert response.json()["detail"] == "Los agentes pueden elegir Listo o No listo."
+
+
+@pytest.mark.django_db
+def test_message_times_are_shown_in_the_agents_time_zone(client):
+    agent = AgentProfileFactory(time_zone="America/Mexico_City").user
+    message = MessageFactory(interaction__conversation__agent=agent)
+    client.force_login(agent)
+
+    page = client.get(
+        reverse("conversation-messages", args=[message.conversation_id]), **SPANISH
+    ).content.decode()
+
+    local = timezone.localtime(message.created_at, timezone=_zone("America/Mexico_City"))
+    assert f">{local:%H:%M}</time>" in page
+
+
+def _zone(name: str):
+    import zoneinfo
+
+    return zoneinfo.ZoneInfo(name)
