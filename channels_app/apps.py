@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ChannelsAppConfig(AppConfig):
     name = "channels_app"
-    verbose_name = "Channels"
+    verbose_name = _("Channels")
 
     def ready(self) -> None:
         from conversations.models import Channel

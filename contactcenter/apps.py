@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ContactCenterConfig(AppConfig):
     name = "contactcenter"
-    verbose_name = "Contact center core"
+    verbose_name = _("Contact center core")
