@@ -3,8 +3,10 @@ English (tests/support/i18n_scan.py says how a page is scanned). The browser run
 which cover the text the scripts write, are in tests/e2e/test_spanish.py."""
 
 import gettext as gnu_gettext
+import os
 import shutil
 import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
@@ -97,6 +99,38 @@ def test_msgfmt_accepts_the_catalogue_and_compiles_it_to_the_same_messages(tmp_p
         assert gnu_gettext.GNUTranslations(fresh)._catalog == (
             gnu_gettext.GNUTranslations(committed)._catalog
         )
+
+
+@pytest.mark.skipif(shutil.which("xgettext") is None, reason="gettext's xgettext is not installed")
+def test_every_translatable_string_of_the_code_is_in_the_spanish_catalogue(tmp_path):
+    """A string marked for translation but missing from the catalogue would show in English: run
+    ``make messages``, translate the new entries and commit the .po and .mo."""
+    root = CATALOGUE.parents[3]
+    copy = tmp_path / "project"
+    skipped = {".git", ".venv", "locale", "node_modules", "staticfiles", "tests"}
+    copy.mkdir()
+    for path in root.iterdir():
+        if path.name in skipped or path.name.startswith("."):
+            continue
+        if path.is_dir():
+            shutil.copytree(path, copy / path.name, ignore=shutil.ignore_patterns("__pycache__"))
+        elif path.suffix in (".py", ".html", ".txt"):
+            shutil.copy(path, copy / path.name)
+    shutil.copytree(CATALOGUE.parents[1], copy / "locale" / "es")
+    env = {**os.environ, "DEBUG": "1", "PYTHONPATH": str(copy)}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "makemessages", "-l", "es", "--no-obsolete"],
+        cwd=copy,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    extracted = po.parse(copy / "locale" / "es" / "LC_MESSAGES" / "django.po")
+    missing = [entry.msgid for entry in extracted[1:] if not entry.translated or entry.fuzzy]
+    assert missing == [], "not translated yet (make messages, then translate): " + repr(missing)
 
 
 # --- Stored texts (system lines, the system's own delivery errors) -------------------------------
