@@ -162,6 +162,10 @@ CELERY_BEAT_SCHEDULE = {
     "webchat-sync": {"task": "channels_app.tasks.webchat_sync", "schedule": 10.0},
     "expire-offers": {"task": "conversations.tasks.expire_offers", "schedule": 5.0},
     "expire-wrap-ups": {"task": "conversations.tasks.expire_wrap_ups", "schedule": 10.0},
+    "prune-idempotency-keys": {
+        "task": "contacts.tasks.prune_idempotency_keys_task",
+        "schedule": 3600.0,
+    },
     "route-sweep": {"task": "conversations.tasks.route_all", "schedule": 15.0},
 }
 
@@ -239,6 +243,9 @@ ROUTING_RAMP_UP_SECONDS = int(os.environ.get("ROUTING_RAMP_UP_SECONDS", "0"))
 ROUTING_RAMP_UP_STEP_SECONDS = int(os.environ.get("ROUTING_RAMP_UP_STEP_SECONDS", "10"))
 SHORT_ABANDON_SECONDS = int(os.environ.get("SHORT_ABANDON_SECONDS", "5"))
 MISSED_OFFER_REASON = "missed offer"
+# API Idempotency-Key records are kept this long; CSV uploads on the page are capped at this size.
+IDEMPOTENCY_KEY_TTL_HOURS = int(os.environ.get("IDEMPOTENCY_KEY_TTL_HOURS", "24"))
+CONTACTS_IMPORT_MAX_BYTES = int(os.environ.get("CONTACTS_IMPORT_MAX_BYTES", str(5 * 1024 * 1024)))
 # The Active Conversations list shows the customer's wait in red past this many seconds.
 AGENT_REPLY_THRESHOLD_SECONDS = int(os.environ.get("AGENT_REPLY_THRESHOLD_SECONDS", "60"))
 EVENT_RETENTION_HOURS = int(os.environ.get("EVENT_RETENTION_HOURS", "72"))

@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from . import routing
+from .contact_views import move_to_contact
 from .models import (
     AgentProfile,
     AgentSkill,
@@ -157,6 +158,7 @@ class ConversationAdmin(admin.ModelAdmin):
     raw_id_fields = ["contact", "agent", "disposition"]
     filter_horizontal = ["duplicate_candidates"]
     inlines = [InteractionInline]
+    actions = [move_to_contact]
 
 
 @admin.register(Interaction)

@@ -68,7 +68,7 @@ def conversation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     conversation = selectors.conversation_get_for_agent(user=request.user, pk=pk)
     context.update(
         conversation=conversation,
-        messages=selectors.timeline_messages(conversation=conversation),
+        timeline=selectors.timeline_messages(conversation=conversation),
         interactions=list(conversation.interactions.all()),
         transfer=selectors.transfer_targets(user=request.user),
         composer_targets=selectors.composer_targets(conversation=conversation),

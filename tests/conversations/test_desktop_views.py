@@ -69,7 +69,7 @@ def test_conversation_view_query_count_does_not_grow_with_messages(
     MessageFactory.create_batch(60, interaction=interaction)
     with django_assert_num_queries(few):
         response = client.get(url)
-    assert len(response.context["messages"]) == 50  # newest page only
+    assert len(response.context["timeline"]) == 50  # newest page only
 
 
 @pytest.mark.django_db
@@ -194,3 +194,15 @@ def test_agents_cannot_open_the_supervisor_queue_page(client, agent_a):
     client.force_login(agent_a)
     response = client.get(reverse("supervisor-queues"))
     assert response.status_code == 302
+
+
+@pytest.mark.django_db
+def test_timeline_messages_are_not_shown_as_flash_messages(client, agent_a):
+    conversation = open_conversations(agent_a, 1)[0]
+    MessageFactory(interaction=conversation.interactions.get(), body="only in the timeline")
+    client.force_login(agent_a)
+
+    html = client.get(reverse("conversation-detail", args=[conversation.pk])).content.decode()
+
+    assert 'class="flash"' not in html
+    assert html.count("only in the timeline") == 1
