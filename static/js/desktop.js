@@ -129,7 +129,14 @@ function applyEvent(event) {
     const expected = event.type === "conversation.closed" ? "closed" : "wrap_up";
     if (!status || status.dataset.status !== expected) window.location.reload();
   } else if (event.type === "interaction.started" || event.type === "conversation.transferred") {
-    window.location.reload();
+    // A fresh page is replayed the last seconds of events (the replay overlap): reload only for
+    // a change this render does not show yet, or the page reloads again and again.
+    const header = document.querySelector(".workspace-header");
+    const shown =
+      event.type === "interaction.started"
+        ? Boolean(header && header.querySelector(`[data-interaction-id="${payload.interaction_id}"]`))
+        : Boolean(header && Number(header.dataset.serviceId) === Number(payload.service_id));
+    if (!shown) window.location.reload();
   }
 }
 
