@@ -368,6 +368,31 @@ class Interaction(models.Model):
         return f"{self.get_channel_display()} #{self.pk}"
 
 
+class ConversationParticipant(models.Model):
+    """Another agent in a conversation (a chat conference). The owner stays ``conversation.agent``
+    until they leave; then the participant who joined first takes over (a completed transfer)."""
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="participants"
+    )
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    joined_at = models.DateTimeField(default=timezone.now)
+    left_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["joined_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["conversation", "agent"],
+                condition=Q(left_at__isnull=True),
+                name="participant_one_active_per_agent",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agent} in {self.conversation}"
+
+
 class Offer(models.Model):
     """An interaction proposed to an agent. At most one live offer per interaction."""
 
@@ -384,6 +409,7 @@ class Offer(models.Model):
     )
     state = models.CharField(max_length=10, choices=State.choices, default=State.OFFERED)
     is_transfer = models.BooleanField(default=False)
+    is_conference = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)
@@ -393,7 +419,7 @@ class Offer(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["interaction"],
-                condition=Q(state="offered"),
+                condition=Q(state="offered", is_conference=False),
                 name="offer_one_live_per_interaction",
             )
         ]

@@ -29,6 +29,7 @@ from .models import (
     AgentSkill,
     AgentState,
     Conversation,
+    ConversationParticipant,
     Interaction,
     Message,
     MessageStatus,
@@ -249,6 +250,9 @@ def offer_accept(*, offer_id: int, user: AbstractBaseUser) -> Offer:
         offer.state = Offer.State.ACCEPTED
         offer.ended_at = now
         offer.save(update_fields=["state", "ended_at"])
+        if offer.is_conference:
+            _conference_join(offer=offer, user=user)
+            return offer
         interaction = offer.interaction
         interaction.state = Interaction.State.ACTIVE
         interaction.answered_at = interaction.answered_at or now
@@ -341,6 +345,11 @@ def _offer_end(offer: Offer, state: str) -> None:
         type=f"offer.{state}",
         payload=offer_payload(offer),
     )
+    if offer.is_conference:
+        target = offer.agent
+        text = stored_text(SystemLine.CONFERENCE_DECLINED, target=_name(target))
+        _system_line(conversation, interaction, text)
+        return
     if offer.is_transfer and conversation.agent_id and conversation.agent_id != offer.agent_id:
         # A declined transfer goes back to the agent who asked for it.
         interaction.state = Interaction.State.ACTIVE
@@ -509,6 +518,123 @@ def interaction_pull(*, interaction: Interaction, user: AbstractBaseUser) -> Off
         if offer.state == Offer.State.OFFERED:
             offer = offer_accept(offer_id=offer.pk, user=user)
     return offer
+
+
+# --- Conference -----------------------------------------------------------------------------
+
+
+def conference_invite(
+    *, conversation: Conversation, user: AbstractBaseUser, target: AbstractBaseUser
+) -> Offer:
+    """Invite another agent into the conversation; they must accept. The inviting agent keeps it
+    until they leave (then it is the invitee's: a transfer completed by leaving)."""
+    with transaction.atomic():
+        conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        _ensure_handler(conversation, user)
+        if (
+            target.pk == conversation.agent_id
+            or conversation.participants.filter(agent=target, left_at__isnull=True).exists()
+        ):
+            raise ValidationError(gettext("They are already in the conversation."), field="agent")
+        profile = AgentProfile.objects.filter(user=target).first()
+        if profile is None:
+            raise ValidationError(gettext("That user is not an agent."), field="agent")
+        interaction = (
+            conversation.interactions.filter(state=Interaction.State.ACTIVE)
+            .select_related("service")
+            .order_by("-started_at")
+            .first()
+        )
+        if interaction is None:
+            raise InvalidState(gettext("There is no active interaction to share."))
+        now = timezone.now()
+        timeout = (interaction.service or conversation.service).offer_timeout_seconds
+        offer = Offer.objects.create(
+            interaction=interaction,
+            agent=target,
+            is_conference=True,
+            created_at=now,
+            expires_at=now + timedelta(seconds=timeout),
+        )
+        text = stored_text(
+            SystemLine.INVITED_TO_CONFERENCE, agent=_name(user), target=_name(target)
+        )
+        _system_line(conversation, interaction, text)
+        realtime.publish(
+            audiences=[realtime.agent_audience(target.pk), realtime.SUPERVISORS],
+            type="offer.created",
+            payload=offer_payload(offer),
+        )
+        if not current_app.conf.task_always_eager:
+            from .tasks import expire_offer
+
+            transaction.on_commit(
+                lambda: expire_offer.apply_async((offer.pk,), countdown=timeout + 1)
+            )
+    return offer
+
+
+def _conference_join(*, offer: Offer, user: AbstractBaseUser) -> None:
+    conversation = Conversation.objects.select_for_update().get(
+        pk=offer.interaction.conversation_id
+    )
+    ConversationParticipant.objects.create(conversation=conversation, agent=user)
+    _system_line(conversation, offer.interaction, stored_text(SystemLine.JOINED, agent=_name(user)))
+    realtime.publish(
+        audiences=conversation_audiences(conversation),
+        type="conversation.assigned",
+        payload={
+            "conversation_id": conversation.pk,
+            "number": conversation.number,
+            "status": conversation.status,
+            "agent_id": conversation.agent_id,
+            "service_id": conversation.service_id,
+        },
+    )
+
+
+def conversation_leave(*, conversation: Conversation, user: AbstractBaseUser) -> Conversation:
+    """Leave a conference. The owner leaving hands the conversation to the first participant."""
+    with transaction.atomic():
+        conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        now = timezone.now()
+        active = conversation.participants.select_for_update().filter(left_at__isnull=True)
+        interaction = conversation.interactions.order_by("-started_at").first()
+        mine = active.filter(agent=user).first()
+        if mine is not None:
+            mine.left_at = now
+            mine.save(update_fields=["left_at"])
+            _system_line(conversation, interaction, stored_text(SystemLine.LEFT, agent=_name(user)))
+            realtime.publish(
+                audiences=[realtime.agent_audience(user.pk)],
+                type="conversation.left",
+                payload={"conversation_id": conversation.pk},
+            )
+            return conversation
+        if conversation.agent_id != user.pk:
+            raise NotFound(gettext("Conversation not found."))
+        successor = active.select_related("agent").first()
+        if successor is None:
+            raise InvalidState(gettext("Nobody else is in the conversation: end it instead."))
+        successor.left_at = now
+        successor.save(update_fields=["left_at"])
+        conversation.agent = successor.agent
+        conversation.save(update_fields=["agent"])
+        conversation.interactions.exclude(state=Interaction.State.ENDED).update(
+            agent=successor.agent
+        )
+        text = stored_text(
+            SystemLine.LEFT_HANDING_OVER, agent=_name(user), target=_name(successor.agent)
+        )
+        _system_line(conversation, interaction, text)
+        realtime.publish(
+            audiences=[*conversation_audiences(conversation), realtime.agent_audience(user.pk)],
+            type="conversation.transferred",
+            payload={"conversation_id": conversation.pk, "service_id": conversation.service_id},
+        )
+        agent_work_state_sync(user_id=user.pk)
+        agent_work_state_sync(user_id=successor.agent_id)
+    return conversation
 
 
 # --- Transfers -------------------------------------------------------------------

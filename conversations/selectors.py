@@ -30,6 +30,7 @@ from .models import (
     AgentProfile,
     CannedResponse,
     Conversation,
+    ConversationParticipant,
     Interaction,
     Message,
     Offer,
@@ -44,10 +45,21 @@ def is_supervisor(user: AbstractBaseUser) -> bool:
 
 
 def conversations_visible_to(*, user: AbstractBaseUser) -> QuerySet[Conversation]:
+    """Supervisors see all; an agent sees what they own and what they take part in."""
     qs = Conversation.objects.all()
     if is_supervisor(user):
         return qs
-    return qs.filter(agent=user)
+    taking_part = ConversationParticipant.objects.filter(agent=user, left_at__isnull=True)
+    return qs.filter(Q(agent=user) | Q(pk__in=taking_part.values("conversation_id")))
+
+
+def takes_part_in(*, conversation: Conversation, user: AbstractBaseUser) -> bool:
+    """Owner, conference participant or supervisor: may write in the conversation."""
+    if conversation.agent_id == user.pk or is_supervisor(user):
+        return True
+    return ConversationParticipant.objects.filter(
+        conversation_id=conversation.pk, agent=user, left_at__isnull=True
+    ).exists()
 
 
 def conversation_get_for_agent(*, user: AbstractBaseUser, pk: int) -> Conversation:
@@ -65,7 +77,8 @@ def conversation_get_for_agent(*, user: AbstractBaseUser, pk: int) -> Conversati
 
 def active_conversations(*, user: AbstractBaseUser) -> list[Conversation]:
     """The agent's Active Conversations list; supervisors also see unassigned ones."""
-    scope = Q(agent=user)
+    taking_part = ConversationParticipant.objects.filter(agent=user, left_at__isnull=True)
+    scope = Q(agent=user) | Q(pk__in=taking_part.values("conversation_id"))
     if is_supervisor(user):
         scope |= Q(agent__isnull=True)
     return list(
@@ -135,6 +148,10 @@ def conversation_audiences(conversation: Conversation) -> list[str]:
     audiences = [SUPERVISORS]
     if conversation.agent_id:
         audiences.insert(0, agent_audience(conversation.agent_id))
+    participants = ConversationParticipant.objects.filter(
+        conversation_id=conversation.pk, left_at__isnull=True
+    ).values_list("agent_id", flat=True)
+    audiences[0:0] = [agent_audience(agent_id) for agent_id in participants]
     return audiences
 
 

@@ -29,7 +29,7 @@ from .models import (
     MessageStatus,
     Service,
 )
-from .selectors import conversation_audiences, is_supervisor
+from .selectors import conversation_audiences, takes_part_in
 
 logger = logging.getLogger(__name__)
 
@@ -271,7 +271,7 @@ def message_send(
 
 
 def _ensure_can_act(*, conversation: Conversation, user: AbstractBaseUser) -> None:
-    if conversation.agent_id != user.pk and not is_supervisor(user):
+    if not takes_part_in(conversation=conversation, user=user):
         raise NotFound(gettext("Conversation not found."))
     if conversation.status == Conversation.Status.CLOSED:
         raise InvalidState(gettext("The conversation is closed."))
@@ -477,7 +477,7 @@ def note_add(*, conversation: Conversation, user: AbstractBaseUser, body: str) -
         raise ValidationError(gettext("The note is empty."), field="body")
     with transaction.atomic():
         conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
-        if conversation.agent_id != user.pk and not is_supervisor(user):
+        if not takes_part_in(conversation=conversation, user=user):
             raise NotFound(gettext("Conversation not found."))
         message = Message.objects.create(
             conversation=conversation,

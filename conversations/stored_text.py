@@ -90,6 +90,10 @@ class SystemLine:
     TRANSFER_NOT_ACCEPTED = gettext_noop("The transfer was not accepted.")
     TRANSFERRED_TO_SERVICE = gettext_noop("%(agent)s transferred the conversation to %(service)s.")
     ASKED_TO_TAKE_OVER = gettext_noop("%(agent)s asked %(target)s to take over.")
+    INVITED_TO_CONFERENCE = gettext_noop("%(agent)s invited %(target)s to join.")
+    CONFERENCE_DECLINED = gettext_noop("%(target)s did not join.")
+    LEFT = gettext_noop("%(agent)s left the conversation.")
+    LEFT_HANDING_OVER = gettext_noop("%(agent)s left the conversation; %(target)s continues.")
     WRAP_UP_TIMED_OUT = gettext_noop(
         "After-call work timed out; the conversation was closed without a disposition."
     )

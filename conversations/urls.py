@@ -28,6 +28,12 @@ urlpatterns = [
         name="conversation-transfer",
     ),
     path("supervisor/queues/", views.supervisor_queues, name="supervisor-queues"),
+    path(
+        "conversations/<int:pk>/conference/",
+        views.conversation_conference,
+        name="conversation-conference",
+    ),
+    path("conversations/<int:pk>/leave/", views.conversation_leave, name="conversation-leave"),
     path("offers/<int:pk>/accept/", views.offer_accept, name="offer-accept"),
     path("offers/<int:pk>/reject/", views.offer_reject, name="offer-reject"),
 ]

@@ -71,6 +71,11 @@ def conversation_detail(request: HttpRequest, pk: int) -> HttpResponse:
         timeline=selectors.timeline_messages(conversation=conversation),
         interactions=list(conversation.interactions.all()),
         transfer=selectors.transfer_targets(user=request.user),
+        participants=list(
+            conversation.participants.filter(left_at__isnull=True).select_related(
+                "agent__agent_profile"
+            )
+        ),
         composer_targets=selectors.composer_targets(conversation=conversation),
         sender_numbers=sender_addresses(channel="sms", service_id=conversation.service_id),
         canned_responses=selectors.canned_responses_for(
@@ -229,3 +234,25 @@ def supervisor_queues(request: HttpRequest) -> HttpResponse:
         else "conversations/supervisor_queues.html"
     )
     return render(request, template, {"figures": figures, "last_event_id": latest_event_id()})
+
+
+@login_required
+@require_POST
+@domain_errors_as_json
+def conversation_conference(request: HttpRequest, pk: int) -> HttpResponse:
+    conversation = selectors.conversation_get_for_agent(user=request.user, pk=pk)
+    raw = request.POST.get("agent", "")
+    target = get_user_model().objects.filter(pk=int(raw) if raw.isdigit() else 0).first()
+    if target is None:
+        raise ValidationError(gettext("Choose an agent to invite."), field="agent")
+    offer = routing.conference_invite(conversation=conversation, user=request.user, target=target)
+    return JsonResponse({"offer_id": offer.pk, "state": offer.state}, status=201)
+
+
+@login_required
+@require_POST
+@domain_errors_as_json
+def conversation_leave(request: HttpRequest, pk: int) -> HttpResponse:
+    conversation = selectors.conversation_get_for_agent(user=request.user, pk=pk)
+    conversation = routing.conversation_leave(conversation=conversation, user=request.user)
+    return JsonResponse({"conversation_id": conversation.pk, "agent_id": conversation.agent_id})

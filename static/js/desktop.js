@@ -366,7 +366,7 @@ list.addEventListener("submit", async (event) => {
   }
 });
 
-document.querySelectorAll("form.js-transfer").forEach((form) => {
+document.querySelectorAll("form.js-transfer, form.js-post").forEach((form) => {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const response = await fetch(form.action, {
@@ -377,6 +377,7 @@ document.querySelectorAll("form.js-transfer").forEach((form) => {
     });
     const data = await response.json().catch(() => ({}));
     if (!response.ok) window.alert(errorText(data, response));
+    else if (form.classList.contains("js-leave")) window.location.assign("/");
     else appendNewMessages();
   });
 });
