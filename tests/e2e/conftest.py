@@ -16,8 +16,13 @@ from tests.support.fixtures import (  # noqa: F401
     live_server_port,
     live_services,
     pytest_runtest_makereport,
+    shared_asgi_server,
+    shared_live_server,
+    shared_twilio_standin,
     twilio_standin,
 )
+
+from .desktop import chat_customer, website_chat_a  # noqa: F401
 
 
 @pytest.fixture

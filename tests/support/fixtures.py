@@ -15,6 +15,11 @@ Import the ones a suite needs into its ``conftest.py``::
 - ``asgi_server``: a started :class:`AsgiServer` (with the worker running first when there is
   one). ``stop()``, ``start()``, ``restart()``, ``kill()`` keep its port and ``url``.
 
+- ``shared_live_server`` (module scope) + ``shared_asgi_server`` (per test): one server, worker
+  and Twilio stand-in for all the tests of a module, for suites whose tests never stop the server.
+  Each test still gets its own data (``transactional_db`` flushes the tables after it); the
+  stand-in's recorded traffic is reset before each test.
+
 Process logs live in the test's ``tmp_path``; their tails are added to the report of a failed test
 by ``pytest_runtest_makereport`` (import that hook into the conftest too).
 """
@@ -99,24 +104,41 @@ def live_server_port() -> int:
 def live_server_env(transactional_db, live_services, twilio_standin, live_server_port):
     from django.db import connection
 
-    key_prefix = f"e2e{uuid.uuid4().hex[:12]}"
-    yield subprocess_env(
+    key_prefix = new_key_prefix()
+    yield server_environment(
+        connection.settings_dict,
+        redis_url=live_services.redis_url,
+        key_prefix=key_prefix,
+        twilio_base_url=twilio_standin.base_url,
+        port=live_server_port,
+    )
+    # The server and the worker are stopped by now (they depend on this fixture).
+    if live_services.redis_url:
+        delete_redis_keys(live_services.redis_url, f"{key_prefix}*")
+
+
+def new_key_prefix() -> str:
+    return f"e2e{uuid.uuid4().hex[:12]}"
+
+
+def server_environment(
+    settings_dict, *, redis_url: str, key_prefix: str, twilio_base_url: str, port: int
+) -> dict[str, str]:
+    """The environment of a live server (and its worker) on ``port`` for this test database."""
+    return subprocess_env(
         {
-            **database_env(connection.settings_dict),
-            "REDIS_URL": live_services.redis_url,
+            **database_env(settings_dict),
+            "REDIS_URL": redis_url,
             # Our own channel-layer groups and Celery queues on a shared Redis: another run's
             # events never reach our pages, its workers never take our tasks (nor ours theirs).
             "CHANNEL_LAYER_PREFIX": key_prefix,
             "CELERY_KEY_PREFIX": f"{key_prefix}:",
             "TWILIO_ACCOUNT_SID": TWILIO_TEST_SID,
             "TWILIO_AUTH_TOKEN": TWILIO_TEST_TOKEN,
-            "TWILIO_API_BASE_URL": twilio_standin.base_url,
-            "PUBLIC_BASE_URL": f"http://127.0.0.1:{live_server_port}",
+            "TWILIO_API_BASE_URL": twilio_base_url,
+            "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
         }
     )
-    # The server and the worker are stopped by now (they depend on this fixture).
-    if live_services.redis_url:
-        delete_redis_keys(live_services.redis_url, f"{key_prefix}*")
 
 
 def delete_redis_keys(redis_url: str, pattern: str) -> int:
@@ -180,3 +202,71 @@ def asgi_server(request, live_server_env, live_server_port, celery_worker, tmp_p
     server.start()
     yield server
     server.stop()
+
+
+# --- one server per module ---------------------------------------------------------------------
+
+
+@dataclass
+class SharedLiveServer:
+    server: AsgiServer
+    worker: CeleryWorker | None
+    twilio: TwilioStandIn
+    env: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def shared_live_server(django_db_setup, live_services, tmp_path_factory):
+    """An ASGI server (+ a Celery worker with Redis) and a Twilio stand-in started once for the
+    tests of a module, against the test database (its tables are flushed after every
+    ``transactional_db`` test, the processes keep running). Use it through ``shared_asgi_server``.
+    """
+    from django.db import connection
+
+    log_dir = tmp_path_factory.mktemp("live-processes")
+    key_prefix = new_key_prefix()
+    port = free_port()
+    with TwilioStandIn(account_sid=TWILIO_TEST_SID, auth_token=TWILIO_TEST_TOKEN) as standin:
+        env = server_environment(
+            connection.settings_dict,
+            redis_url=live_services.redis_url,
+            key_prefix=key_prefix,
+            twilio_base_url=standin.base_url,
+            port=port,
+        )
+        worker = None
+        if live_services.has_worker:
+            worker = CeleryWorker(env=env, log_path=log_dir / "celery-worker.log")
+        server = AsgiServer(port=port, env=env, log_path=log_dir / "asgi-server.log")
+        try:
+            if worker is not None:
+                worker.start()
+            server.start()
+            yield SharedLiveServer(server=server, worker=worker, twilio=standin, env=env)
+        finally:
+            server.stop()
+            if worker is not None:
+                worker.stop()
+            if live_services.redis_url:
+                delete_redis_keys(live_services.redis_url, f"{key_prefix}*")
+
+
+@pytest.fixture
+def shared_asgi_server(request, shared_live_server, transactional_db):
+    """The module's running :class:`AsgiServer` for this test (committed data, logs attached to
+    a failure, the Twilio stand-in's traffic forgotten and its default callbacks back)."""
+    live = shared_live_server
+    live.twilio.reset()
+    live.twilio.auto_callbacks = ("sent", "delivered")
+    attach_log(request, "ASGI server log", _process_log(live.server))
+    if live.worker is not None:
+        attach_log(request, "celery worker log", _process_log(live.worker))
+    if not live.server.running:  # a test before this one stopped it
+        live.server.start()
+    return live.server
+
+
+@pytest.fixture
+def shared_twilio_standin(shared_live_server, shared_asgi_server):
+    """The Twilio stand-in the shared server talks to."""
+    return shared_live_server.twilio

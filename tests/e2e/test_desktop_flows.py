@@ -1,0 +1,270 @@
+"""The agent desktop's flows in real Chromium against one live server shared by this module:
+a chat and an SMS handled at once, an SMS sent from inside a chat and answered by SMS (one
+conversation), and a wrap-up whose disposition is required.
+
+The customer's chat runs in its own browser context on the chat page (/chat/<entry point>/, what
+the widget shows in its iframe); SMS go through the Twilio stand-in (signed webhooks, status
+callbacks) with the real ``twilio`` client sending.
+"""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from contacts.models import Contact
+from conversations.models import Conversation, Disposition
+from tests.factories import DispositionFactory
+from tests.support.browser import assert_same_page, login, mark_page, wait_until_live
+
+from .desktop import (
+    ENTRY_POINT,
+    chat_says,
+    expect_list_items,
+    open_chat,
+    send_sms,
+    start_chat,
+)
+from .test_webchat import accept_offer as accept_chat_offer
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def accept_sms_offer(page, server) -> Conversation:
+    """Accept the one SMS offer in the list; the page opens that conversation (from wherever)."""
+    before = page.url
+    offer = page.locator("#conversation-list .offer")
+    expect(offer).to_have_count(1)
+    offer.locator("button.accept").click()
+    page.wait_for_url(
+        lambda url: (
+            url != before
+            and re.fullmatch(re.escape(server.url) + r"/conversations/\d+/", url) is not None
+        )
+    )
+    wait_until_live(page)
+    return current_conversation(page)
+
+
+def current_conversation(page) -> Conversation:
+    return Conversation.objects.get(pk=page.locator("body").get_attribute("data-conversation-id"))
+
+
+def list_item(page, conversation: Conversation):
+    return page.locator(
+        f'#conversation-list .conversation-item[data-conversation-id="{conversation.pk}"]'
+    )
+
+
+def timeline_channels(page) -> set[str]:
+    """The channel of every row of the open timeline."""
+    return set(
+        page.evaluate(
+            """() => [...document.querySelectorAll("#timeline .message .channel")].map(
+                (el) => [...el.classList].find((c) => c.startsWith("channel-")))"""
+        )
+    )
+
+
+def customer_lines(page) -> list[str]:
+    return page.locator("#timeline .message.inbound .body").all_inner_texts()
+
+
+def test_agent_handles_a_chat_and_an_sms_at_once_both_live_in_the_list_each_with_its_timeline(
+    page, chat_customer, shared_asgi_server, shared_twilio_standin, agent_a, sms_entry_point_a,
+    website_chat_a,
+):  # fmt: skip
+    server, agent = shared_asgi_server, page
+    login(agent, server.url, agent_a.username)
+    chat = open_chat(chat_customer, server)
+    start_chat(chat, "Chat: where is my order?", name="Maria Chat", email="maria@example.com")
+    accept_chat_offer(agent, server, name="Maria Chat")
+    chatting = current_conversation(agent)
+    expect(chat.locator("#chat-agent")).to_have_text("You are chatting with Agent agent_a")
+
+    # An SMS arrives while the agent is in the chat: offered in the list, without a reload.
+    marker = mark_page(agent)
+    send_sms(shared_twilio_standin, server, "SMS: my parcel is late")
+    offer = agent.locator("#conversation-list .offer")
+    expect(offer).to_have_count(1)
+    expect(offer.locator(".channel-sms")).to_be_visible()
+    assert_same_page(agent, marker)
+    texting = accept_sms_offer(agent, server)
+    assert {chatting.agent_id, texting.agent_id} == {agent_a.pk}
+    assert chatting.pk != texting.pk
+
+    items = agent.locator("#conversation-list .conversation-item")
+    expect_list_items(agent, 2)
+    expect(list_item(agent, chatting).locator(".channel-chat")).to_be_visible()
+    expect(list_item(agent, texting).locator(".channel-sms")).to_be_visible()
+    assert customer_lines(agent) == ["SMS: my parcel is late"]
+    assert timeline_channels(agent) == {"channel-sms"}
+
+    # In the SMS workspace: the chat's new line updates the list only...
+    marker = mark_page(agent)
+    chat_says(chat, "Chat: it is order 42")
+    expect(list_item(agent, chatting).locator(".unread")).to_have_text("2")
+    expect(items.first).to_have_attribute("data-conversation-id", str(chatting.pk))
+    # ... the SMS's new line updates the list and this timeline.
+    send_sms(shared_twilio_standin, server, "SMS: tracking number 1Z999")
+    expect(agent.locator("#timeline .message.inbound")).to_have_count(2)
+    expect(list_item(agent, texting).locator(".unread")).to_have_text("2")
+    expect(items.first).to_have_attribute("data-conversation-id", str(texting.pk))
+    assert customer_lines(agent) == ["SMS: my parcel is late", "SMS: tracking number 1Z999"]
+    assert timeline_channels(agent) == {"channel-sms"}
+    assert_same_page(agent, marker)
+
+    # Over to the chat workspace: its own timeline; the other one still live in the list.
+    list_item(agent, chatting).locator("a").click()
+    agent.wait_for_url(f"{server.url}/conversations/{chatting.pk}/")
+    wait_until_live(agent)
+    expect(list_item(agent, chatting)).to_have_class(re.compile(r"\bselected\b"))
+    assert customer_lines(agent) == ["Chat: where is my order?", "Chat: it is order 42"]
+    assert timeline_channels(agent) == {"channel-chat"}
+    marker = mark_page(agent)
+    send_sms(shared_twilio_standin, server, "SMS: hello again?")
+    expect(list_item(agent, texting).locator(".unread")).to_have_text("3")
+    expect(items.first).to_have_attribute("data-conversation-id", str(texting.pk))
+    chat_says(chat, "Chat: thanks for looking")
+    expect(agent.locator("#timeline .message.inbound")).to_have_count(3)
+    expect(list_item(agent, chatting).locator(".unread")).to_have_text("3")
+    assert customer_lines(agent) == [
+        "Chat: where is my order?",
+        "Chat: it is order 42",
+        "Chat: thanks for looking",
+    ]
+    assert timeline_channels(agent) == {"channel-chat"}
+    expect_list_items(agent, 2)
+    assert_same_page(agent, marker)
+
+
+def test_sms_sent_from_a_chat_and_answered_by_sms_is_one_conversation_in_the_contacts_activities(
+    page, chat_customer, shared_asgi_server, shared_twilio_standin, agent_a, sms_entry_point_a,
+    website_chat_a,
+):  # fmt: skip
+    server, agent = shared_asgi_server, page
+    phone = "+14155550177"
+    login(agent, server.url, agent_a.username)
+    chat = open_chat(chat_customer, server)
+    start_chat(
+        chat,
+        "Can you text me the tracking number?",
+        name="Lena Text",
+        email="lena@example.com",
+        phone="(415) 555-0177",
+    )
+    accept_chat_offer(agent, server, name="Lena Text")
+    conversation = current_conversation(agent)
+
+    # Reply on: "Send an SMS to <phone>" opens an SMS leg in this conversation.
+    target = agent.locator("#composer-target")
+    expect(target.locator("option", has_text=f"Send an SMS to {phone}")).to_have_count(1)
+    target.select_option(label=f"Send an SMS to {phone}")
+    agent.fill("#composer-body", "Your tracking number is 1Z999.")
+    agent.click("#composer button[type=submit]")
+    # A new leg: the page reloads into the conversation with its SMS interaction.
+    expect(agent.locator(".workspace-header .channel-sms")).to_contain_text(phone)
+    outbound = agent.locator("#timeline .message.outbound.kind-text")
+    expect(outbound).to_have_count(1)
+    expect(outbound.locator(".channel-sms")).to_be_visible()
+    expect(outbound.locator('.status[data-status="delivered"]')).to_be_visible()
+    wait_until_live(agent)
+    (sent,) = shared_twilio_standin.wait_for_message_requests(1)
+    assert (sent.form["To"], sent.form["From"]) == (phone, ENTRY_POINT)
+    assert sent.form["Body"] == "Your tracking number is 1Z999."
+    # The chat customer's page shows no SMS: that leg is the customer's phone.
+    expect(chat.locator("#chat-transcript .chat-line-agent")).to_have_count(0)
+
+    # The customer answers by SMS: it lands in the open conversation, live.
+    marker = mark_page(agent)
+    send_sms(shared_twilio_standin, server, "Got it, thanks!", phone=phone)
+    inbound_sms = agent.locator("#timeline .message.inbound.kind-text:has(.channel-sms)")
+    expect(inbound_sms).to_have_count(1)
+    expect(inbound_sms.locator(".body")).to_have_text("Got it, thanks!")
+    assert_same_page(agent, marker)
+    assert customer_lines(agent) == ["Can you text me the tracking number?", "Got it, thanks!"]
+    assert timeline_channels(agent) == {"channel-chat", "channel-sms"}
+    rows = agent.locator("#timeline .message.kind-text")
+    expect(rows).to_have_count(3)
+    expect(rows.nth(0).locator(".channel-chat")).to_be_visible()
+    expect(rows.nth(1).locator(".channel-sms")).to_be_visible()
+    expect(rows.nth(2).locator(".channel-sms")).to_be_visible()
+    item = list_item(agent, conversation)
+    expect_list_items(agent, 1)
+    expect(item.locator(".channel-chat")).to_be_visible()
+    expect(item.locator(".channel-sms")).to_be_visible()
+
+    contact = Contact.objects.get(conversations=conversation)
+    assert Conversation.objects.count() == 1
+    assert sorted(conversation.interactions.values_list("channel", flat=True)) == ["chat", "sms"]
+    assert set(contact.identities.values_list("kind", "value")) >= {
+        ("email", "lena@example.com"),
+        ("phone", phone),
+    }
+
+    # The contact's Activities: one conversation, on both channels.
+    agent.goto(f"{server.url}/contacts/{contact.pk}/")
+    activities = agent.locator("#activities .activity")
+    expect(activities).to_have_count(1)
+    expect(activities.first).to_have_attribute("data-conversation-id", str(conversation.pk))
+    expect(activities.first.locator(".case-number")).to_have_text(conversation.number)
+    expect(activities.first.locator(".channels .channel-chat")).to_be_visible()
+    expect(activities.first.locator(".channels .channel-sms")).to_be_visible()
+
+
+def test_required_disposition_cannot_be_skipped_then_agent_is_ready_and_activity_has_it(
+    page, shared_asgi_server, shared_twilio_standin, agent_a, service_a, sms_entry_point_a
+):
+    service_a.disposition_required = True
+    service_a.save(update_fields=["disposition_required"])
+    resolved = DispositionFactory(service=service_a, name="Resolved")
+    DispositionFactory(service=service_a, name="Call back")
+    server, agent = shared_asgi_server, page
+    login(agent, server.url, agent_a.username)
+    send_sms(shared_twilio_standin, server, "I was charged twice")
+    conversation = accept_sms_offer(agent, server)
+    state = agent.locator("#agent-state")
+    expect(state).to_have_attribute("data-state", "busy")
+
+    agent.click("form.js-end button[type=submit]")
+    wrap_up = agent.locator("#wrap-up")
+    expect(wrap_up).to_be_visible()
+    wait_until_live(agent)
+    expect(state).to_have_attribute("data-state", "acw")
+    expect(state.locator("option:checked")).to_have_text("After Call Work")
+    marker = mark_page(agent)
+
+    # Without a disposition the browser does not even send the form...
+    wrap_up.locator("button[type=submit]").click()
+    assert agent.locator("#wrap-up-disposition").evaluate("select => select.validity.valueMissing")
+    # ... and a form sent anyway (the server decides) is refused, saying why.
+    agent.evaluate("() => { document.getElementById('wrap-up').noValidate = true; }")
+    wrap_up.locator("button[type=submit]").click()
+    expect(agent.locator("#wrap-up-error")).to_have_text(
+        "Choose a disposition: this service requires one."
+    )
+    assert_same_page(agent, marker)
+    conversation.refresh_from_db()
+    assert (conversation.status, conversation.disposition) == ("wrap_up", None)
+    expect(wrap_up).to_be_visible()
+    expect(state).to_have_attribute("data-state", "acw")
+
+    agent.select_option("#wrap-up-disposition", label="Resolved")
+    agent.fill("#wrap-up-notes", "Refunded the duplicate charge.")
+    wrap_up.locator("button[type=submit]").click()
+    agent.wait_for_url(f"{server.url}/")
+    wait_until_live(agent)
+    expect(state).to_have_value("ready|")
+    expect(state.locator("option:checked")).to_have_text("Ready")
+    expect_list_items(agent, 0)
+    conversation.refresh_from_db()
+    assert conversation.status == "closed"
+    assert conversation.disposition == Disposition.objects.get(pk=resolved.pk)
+    assert conversation.wrap_up_notes == "Refunded the duplicate charge."
+
+    agent.goto(f"{server.url}/contacts/{conversation.contact_id}/")
+    activity = agent.locator(f'#activities .activity[data-conversation-id="{conversation.pk}"]')
+    expect(agent.locator("#activities .activity")).to_have_count(1)
+    expect(activity.locator(".status")).to_have_text("Closed")
+    expect(activity.locator(".activity-facts")).to_contain_text("Resolved")
+    expect(activity.locator(".activity-notes")).to_have_text("Refunded the duplicate charge.")
