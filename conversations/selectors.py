@@ -75,6 +75,18 @@ def conversation_get_for_agent(*, user: AbstractBaseUser, pk: int) -> Conversati
     return conversation
 
 
+def message_get_for_agent(*, user: AbstractBaseUser, pk: int) -> Message:
+    visible = conversations_visible_to(user=user).values("pk")
+    message = (
+        Message.objects.select_related("conversation", "interaction")
+        .filter(pk=pk, conversation__in=visible)
+        .first()
+    )
+    if message is None:
+        raise NotFound(gettext("Message not found."))
+    return message
+
+
 def active_conversations(*, user: AbstractBaseUser) -> list[Conversation]:
     """The agent's Active Conversations list; supervisors also see unassigned ones."""
     taking_part = ConversationParticipant.objects.filter(agent=user, left_at__isnull=True)

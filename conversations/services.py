@@ -270,6 +270,26 @@ def message_send(
     return message
 
 
+def message_retry(*, message: Message, user: AbstractBaseUser) -> Message:
+    """Send a failed or undelivered outbound message again, as a new message on the same
+    interaction (the failed one keeps its error). Retrying twice returns the same new message."""
+    if message.direction != Message.Direction.OUTBOUND or message.status not in (
+        MessageStatus.FAILED,
+        MessageStatus.UNDELIVERED,
+    ):
+        raise InvalidState(gettext("Only a failed or undelivered message can be sent again."))
+    interaction = message.interaction
+    return message_send(
+        conversation=message.conversation,
+        user=user,
+        body=message.body,
+        channel=interaction.channel if interaction else None,
+        to_address=interaction.customer_address if interaction else "",
+        from_address=interaction.service_address if interaction else "",
+        client_token=f"retry-{message.pk}",
+    )
+
+
 def _ensure_can_act(*, conversation: Conversation, user: AbstractBaseUser) -> None:
     if not takes_part_in(conversation=conversation, user=user):
         raise NotFound(gettext("Conversation not found."))

@@ -34,6 +34,7 @@ urlpatterns = [
         name="conversation-conference",
     ),
     path("conversations/<int:pk>/leave/", views.conversation_leave, name="conversation-leave"),
+    path("messages/<int:pk>/retry/", views.message_retry, name="message-retry"),
     path("offers/<int:pk>/accept/", views.offer_accept, name="offer-accept"),
     path("offers/<int:pk>/reject/", views.offer_reject, name="offer-reject"),
 ]

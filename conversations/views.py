@@ -256,3 +256,12 @@ def conversation_leave(request: HttpRequest, pk: int) -> HttpResponse:
     conversation = selectors.conversation_get_for_agent(user=request.user, pk=pk)
     conversation = routing.conversation_leave(conversation=conversation, user=request.user)
     return JsonResponse({"conversation_id": conversation.pk, "agent_id": conversation.agent_id})
+
+
+@login_required
+@require_POST
+@domain_errors_as_json
+def message_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    message = selectors.message_get_for_agent(user=request.user, pk=pk)
+    retried = services.message_retry(message=message, user=request.user)
+    return JsonResponse({"message_id": retried.pk, "status": retried.status}, status=201)

@@ -391,3 +391,16 @@ if (logoutForm) {
     if (working && !window.confirm(logoutForm.dataset.confirm)) event.preventDefault();
   });
 }
+
+// "Send again" on a failed or undelivered message (delegated: rows arrive live).
+if (timeline) {
+  timeline.addEventListener("submit", async (event) => {
+    const form = event.target;
+    if (!form.classList.contains("js-retry")) return;
+    event.preventDefault();
+    form.querySelector("button").disabled = true;
+    const { response, data } = await postForm(form);
+    if (!response.ok) window.alert(errorText(data, response));
+    appendNewMessages();
+  });
+}

@@ -199,3 +199,45 @@ def test_reply_to_a_closed_conversation_is_refused(conversation, agent_a):
     lifecycle.conversation_wrap_up(conversation=conversation, user=agent_a, disposition=None)
     with pytest.raises(InvalidState):
         services.message_send(conversation=conversation, user=agent_a, body="late")
+
+
+@pytest.mark.django_db
+def test_failed_message_can_be_sent_again_once(
+    client, conversation, agent_a, monkeypatch, django_capture_on_commit_callbacks
+):
+    failing = RecordingSender(outbound.SendError("Unreachable", transient=False, code="30003"))
+    monkeypatch.setitem(outbound._senders, "sms", failing)
+    with django_capture_on_commit_callbacks(execute=True):
+        failed = services.message_send(conversation=conversation, user=agent_a, body="Hello")
+    failed.refresh_from_db()
+    assert failed.status == "failed"
+    client.force_login(agent_a)
+    page = client.get(f"/conversations/{conversation.pk}/").content.decode()
+    assert f"/messages/{failed.pk}/retry/" in page
+
+    with django_capture_on_commit_callbacks(execute=True):
+        first = client.post(f"/messages/{failed.pk}/retry/")
+        second = client.post(f"/messages/{failed.pk}/retry/")
+
+    assert first.status_code == second.status_code == 201
+    assert first.json()["message_id"] == second.json()["message_id"]
+    retried = Message.objects.get(pk=first.json()["message_id"])
+    assert (retried.body, retried.status, retried.interaction) == (
+        "Hello",
+        "sent",
+        failed.interaction,
+    )
+    assert failing.sent == [retried.pk]
+    failed.refresh_from_db()
+    assert failed.status == "failed"  # the failure stays in the timeline
+
+
+@pytest.mark.django_db
+def test_only_failed_messages_can_be_retried_and_only_by_their_agent(
+    client, conversation, agent_a, agent_b, sender
+):
+    message = services.message_send(conversation=conversation, user=agent_a, body="ok")
+    client.force_login(agent_a)
+    assert client.post(f"/messages/{message.pk}/retry/").status_code == 409
+    client.force_login(agent_b)
+    assert client.post(f"/messages/{message.pk}/retry/").status_code == 404
