@@ -125,9 +125,12 @@ function applyEvent(event) {
   if (event.type === "message.created") appendNewMessages();
   else if (event.type === "message.status_changed") updateStatus(payload);
   else if (event.type === "conversation.closed" || event.type === "conversation.wrap_up") {
+    // Only a step forward reloads: a fresh page of a closed conversation is also replayed the
+    // recent conversation.wrap_up (the replay overlap) and must not reload for it, again and again.
     const status = document.getElementById("conversation-status");
-    const expected = event.type === "conversation.closed" ? "closed" : "wrap_up";
-    if (!status || status.dataset.status !== expected) window.location.reload();
+    const step = { open: 0, wrap_up: 1, closed: 2 };
+    const shown = status ? step[status.dataset.status] : -1;
+    if (shown < step[event.type === "conversation.closed" ? "closed" : "wrap_up"]) window.location.reload();
   } else if (event.type === "interaction.started" || event.type === "conversation.transferred") {
     // A fresh page is replayed the last seconds of events (the replay overlap): reload only for
     // a change this render does not show yet, or the page reloads again and again.
