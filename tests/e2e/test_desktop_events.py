@@ -5,9 +5,13 @@ Each case opens the page, causes one change the way production causes it (a Twil
 agent's action over HTTP on the live server, so the change rings the page's socket), waits for
 the visible update, checks the page never reloaded, and compares it with the same URL rendered
 in a new tab: the Active Conversations list, the timeline rows (data-* attributes and text), the
-state selector. Timers' text is left out. The offer expiry is written by this process, whose
-ring cannot reach the server's pages: that page learns it from the log at its next heartbeat,
-which the test brings forward with Playwright's clock instead of waiting 20 s.
+state selector. Timers' text is left out. The two events a conversation's own page applies by
+reloading (a new leg, its close) are checked to reload it once: the new document then shows a
+later live change itself, although the server replays it the last seconds of events.
+
+The offer expiry is written by this process, whose ring cannot reach the server's pages: that
+page learns it from the log at its next heartbeat, which the test brings forward with
+Playwright's clock instead of waiting 20 s.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from playwright.sync_api import expect
 from conversations import lifecycle, routing
 from conversations.models import Message, MessageStatus, NotReadyReason, Offer
 from tests.conftest import TWILIO_TEST_SID, TWILIO_TEST_TOKEN
+from tests.factories import IdentityFactory
 from tests.support.browser import assert_same_page, login, mark_page, wait_until_live
 from tests.support.twilio_standin import new_sid, signed_post
 
@@ -62,6 +67,14 @@ class Case:
     settled: Callable[[World], None]  # the visible update to wait for
     user: str = "agent_a"
     from_this_process: bool = False  # no ring: the page catches up at its next heartbeat
+    # For the events a page applies by reloading: a later live change the same (new) document
+    # must show, though the server replayed it the last seconds of events, this one included.
+    follow_up: Callable[[World], None] | None = None
+    where: str = ""  # tells two cases of one event apart
+
+    @property
+    def id(self) -> str:
+        return f"{self.event}-{self.where}" if self.where else self.event
 
 
 # --- message.created / message.status_changed: the open conversation ---------------------------
@@ -216,6 +229,53 @@ def conversation_gone(world: World) -> None:
     expect(world.page.locator("#agent-state")).to_have_value("ready|")
 
 
+# --- applied by a reload: a new leg, the close of the open conversation -----------------------
+
+OTHER_PHONE = "+14155550188"
+
+
+def conversation_with_a_second_phone(world: World) -> str:
+    path = open_conversation(world)
+    IdentityFactory(contact=world.objects["conversation"].contact, value=OTHER_PHONE)
+    return path
+
+
+def text_the_other_phone_from_another_tab(world: World) -> None:
+    conversation = world.objects["conversation"]
+    response = post_as(
+        world.page,
+        f"/conversations/{conversation.pk}/reply/",
+        {"body": "Texting your other phone.", "channel": "sms", "to": OTHER_PHONE},
+    )
+    assert response.status == 201, response.text()
+
+
+def second_sms_leg_shown(world: World) -> None:
+    expect(world.page.locator(".workspace-header .channel-sms")).to_have_count(2)
+
+
+def other_phone_answers(world: World) -> None:
+    send_sms(world.twilio, world.server, "Got it on my other phone.", phone=OTHER_PHONE)
+    expect(world.page.locator("#timeline .message.inbound")).to_have_count(2)
+    outbound = world.page.locator("#timeline .message.outbound .status")
+    expect(outbound).to_have_attribute("data-status", "delivered")
+
+
+def conversation_page_in_wrap_up(world: World) -> str:
+    NotReadyReason.objects.create(name="Lunch")
+    desktop_with_a_conversation_in_wrap_up(world)
+    return f"/conversations/{world.objects['conversation'].pk}/"
+
+
+def conversation_shown_closed(world: World) -> None:
+    expect(world.page.locator("#conversation-status")).to_have_attribute("data-status", "closed")
+
+
+def lunch_break(world: World) -> None:
+    lunch_break_in_another_tab(world)
+    not_ready_for_lunch(world)
+
+
 # --- agent state ------------------------------------------------------------------------------
 
 
@@ -281,6 +341,21 @@ CASES = [
         lunch_break_in_another_tab,
         not_ready_for_lunch,
     ),
+    Case(
+        "interaction.started",
+        conversation_with_a_second_phone,
+        text_the_other_phone_from_another_tab,
+        second_sms_leg_shown,
+        follow_up=other_phone_answers,
+    ),
+    Case(
+        "conversation.closed",
+        conversation_page_in_wrap_up,
+        wrap_up_in_another_tab,
+        conversation_shown_closed,
+        follow_up=lunch_break,
+        where="on-its-page",
+    ),
 ]
 
 
@@ -292,7 +367,7 @@ def service_with_slow_offers(service_a):
     return service_a
 
 
-@pytest.mark.parametrize("case", CASES, ids=[case.event for case in CASES])
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
 def test_page_that_applied_the_event_equals_a_fresh_render(
     case, page, shared_asgi_server, shared_twilio_standin, agent_a, supervisor,
     service_with_slow_offers, sms_entry_point_a,
@@ -307,6 +382,8 @@ def test_page_that_applied_the_event_equals_a_fresh_render(
         page.goto(f"{shared_asgi_server.url}{path}")
         wait_until_live(page)
     marker = mark_page(page)
+    loads: list[str] = []
+    page.on("load", lambda loaded: loads.append(loaded.url))
 
     case.cause(world)
     if case.from_this_process:
@@ -314,5 +391,10 @@ def test_page_that_applied_the_event_equals_a_fresh_render(
     case.settled(world)
 
     wait_for_agent_event(page, case.event)
+    if case.follow_up is not None:
+        wait_until_live(page)
+        marker = mark_page(page)
+        case.follow_up(world)
     assert_same_page(page, marker)
+    assert len(loads) == (0 if case.follow_up is None else 1), loads
     assert_matches_fresh_render(page)

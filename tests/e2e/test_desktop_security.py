@@ -5,13 +5,16 @@
   A's events, live or replayed.
 - Hostile customer text (chat lines, SMS bodies, MMS media URLs, contact names) is shown as text
   everywhere it appears: desktop list, workspace, contact page (with its lazily loaded timeline)
-  and the customer's chat page; nothing runs (a dialog fails the test) and no element is
-  injected.
+  and the customer's chat widget on a website; nothing runs (a dialog fails the test) and no
+  element is injected.
 """
+
+import contextlib
 
 import pytest
 from playwright.sync_api import expect
 
+from channels_app.models import WebChatSettings
 from contacts.models import Contact
 from conversations.models import Conversation, Interaction, Message, Offer
 from tests.conftest import TWILIO_TEST_SID, TWILIO_TEST_TOKEN
@@ -28,13 +31,13 @@ from .desktop import (
     expect_list_items,
     inbound_sms,
     offered,
-    open_chat,
     post_as,
     record_frames,
     send_sms,
     start_chat,
     wait_for_agent_event,
 )
+from .test_webchat import HostSite, open_widget
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -179,7 +182,10 @@ INJECTED = """
   }
   document
     .querySelectorAll("svg, iframe, script:not([src]):not([type='application/json'])")
-    .forEach((element) => found.push(element.outerHTML.slice(0, 120)));
+    .forEach((element) => {
+      const widget = element.matches("[data-cc-chat] > * > iframe"); // the widget's own frame
+      if (!widget) found.push(element.outerHTML.slice(0, 120));
+    });
   if (window.__xss !== undefined) found.push(`window.__xss=${window.__xss}`);
   return found;
 }
@@ -195,7 +201,8 @@ def refuse_dialogs(page, dialogs: list) -> None:
 
 
 def assert_nothing_ran(page, dialogs: list) -> None:
-    assert page.evaluate(INJECTED) == [], page.url
+    for frame in page.frames:  # the customer's website and the widget's chat in its iframe
+        assert frame.evaluate(INJECTED) == [], frame.url
     assert dialogs == []
 
 
@@ -221,10 +228,12 @@ def send_mms(server, *, body: str, media: list[str]) -> None:
 
 
 def test_hostile_customer_text_and_names_show_as_text_and_never_run(
-    page, chat_customer, shared_asgi_server, shared_twilio_standin, agent_a, sms_entry_point_a,
-    website_chat_a,
+    request, page, chat_customer, shared_asgi_server, shared_twilio_standin, agent_a,
+    sms_entry_point_a, website_chat_a,
 ):  # fmt: skip
     server, agent = shared_asgi_server, page
+    stack = contextlib.ExitStack()
+    request.addfinalizer(stack.close)
     dialogs: list[str] = []
     refuse_dialogs(agent, dialogs)
     refuse_dialogs(chat_customer, dialogs)
@@ -232,10 +241,16 @@ def test_hostile_customer_text_and_names_show_as_text_and_never_run(
     IdentityFactory(contact=texter, kind="phone", value=CUSTOMER)
     login(agent, server.url, agent_a.username)
 
-    # Chat: the customer's name, the corpus as the question and then as one multi-line message
-    # (the chat socket limits frames per second: a line-by-line burst would be refused).
-    chat = open_chat(chat_customer, server)
+    # Chat, in the widget on the customer's website (another origin): the customer's name, the
+    # corpus as the question and then as one multi-line message (the chat socket limits frames
+    # per second: a line-by-line burst would be refused).
+    website = stack.enter_context(HostSite(server.url))
+    WebChatSettings.objects.filter(entry_point=website_chat_a).update(
+        allowed_origins=website.origin
+    )
+    chat = open_widget(chat_customer, website)
     start_chat(chat, XSS[0], name=CHAT_NAME, email="mallory@example.com")
+    assert len(chat_customer.frames) == 2
     offer = agent.locator("#conversation-list .offer")
     expect(offer.locator(".contact-name")).to_have_text(CHAT_NAME)
     assert_nothing_ran(agent, dialogs)
