@@ -245,6 +245,7 @@ ROUTING_RAMP_UP_SECONDS = int(os.environ.get("ROUTING_RAMP_UP_SECONDS", "0"))
 ROUTING_RAMP_UP_STEP_SECONDS = int(os.environ.get("ROUTING_RAMP_UP_STEP_SECONDS", "10"))
 SHORT_ABANDON_SECONDS = int(os.environ.get("SHORT_ABANDON_SECONDS", "5"))
 MISSED_OFFER_REASON = "missed offer"
+LOGGING_OUT_REASON = "logging out"
 # API Idempotency-Key records are kept this long; CSV uploads on the page are capped at this size.
 IDEMPOTENCY_KEY_TTL_HOURS = int(os.environ.get("IDEMPOTENCY_KEY_TTL_HOURS", "24"))
 CONTACTS_IMPORT_MAX_BYTES = int(os.environ.get("CONTACTS_IMPORT_MAX_BYTES", str(5 * 1024 * 1024)))

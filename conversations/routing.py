@@ -485,6 +485,24 @@ def agent_state_force(
     return profile
 
 
+def agent_logging_out(*, user: AbstractBaseUser) -> None:
+    """Logging out: no new offers (Not Ready, system reason "logging out"); live offers go back
+    to the queue. Conversations in hand stay the agent's (the page asked before logging out)."""
+    with transaction.atomic():
+        profile = AgentProfile.objects.select_for_update().filter(user=user).first()
+        if profile is None:
+            return
+        for offer in Offer.objects.select_for_update().filter(
+            agent=user, state=Offer.State.OFFERED
+        ):
+            _offer_end(offer, Offer.State.REJECTED)
+        profile.requested_state = profile.requested_reason = ""
+        profile.save(update_fields=["requested_state", "requested_reason"])
+        _state_change(
+            profile=profile, state=AgentState.NOT_READY, reason=settings.LOGGING_OUT_REASON
+        )
+
+
 # --- Pulling from a queue -------------------------------------------------------------------
 
 

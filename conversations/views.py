@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import LogoutView
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -265,3 +266,12 @@ def message_retry(request: HttpRequest, pk: int) -> HttpResponse:
     message = selectors.message_get_for_agent(user=request.user, pk=pk)
     retried = services.message_retry(message=message, user=request.user)
     return JsonResponse({"message_id": retried.pk, "status": retried.status}, status=201)
+
+
+class AgentLogoutView(LogoutView):
+    """Log out, and stop routing to the agent first (Not Ready "logging out")."""
+
+    def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        if request.user.is_authenticated:
+            routing.agent_logging_out(user=request.user)
+        return super().post(request, *args, **kwargs)

@@ -528,3 +528,20 @@ def test_personal_queue_item_is_offered_only_to_its_agent(service, run_on_commit
     run_on_commit(lambda: routing.interaction_enqueue(interaction=interaction))
 
     assert interaction.offers.get().agent == owner.user
+
+
+@pytest.mark.django_db
+def test_logging_out_sets_not_ready_and_returns_live_offers(client, service, run_on_commit):
+    profile = AgentProfileFactory(services=[service])
+    chat = run_on_commit(lambda: inbound(service, visitor="v"))
+    assert chat.offers.get().agent == profile.user
+    client.force_login(profile.user)
+
+    response = run_on_commit(lambda: client.post("/accounts/logout/"))
+
+    assert response.status_code == 302
+    profile.refresh_from_db()
+    assert (profile.state, profile.not_ready_reason) == (AgentState.NOT_READY, "logging out")
+    chat.refresh_from_db()
+    assert chat.state == Interaction.State.QUEUED
+    assert chat.offers.get().state == Offer.State.REJECTED
