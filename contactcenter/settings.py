@@ -156,6 +156,7 @@ CELERY_TASK_ROUTES = {
     "conversations.tasks.expire_offer": {"queue": "realtime"},
     "conversations.tasks.expire_offers": {"queue": "realtime"},
     "conversations.tasks.route_all": {"queue": "realtime"},
+    "conversations.tasks.mark_disconnected_agents": {"queue": "realtime"},
 }
 CELERY_BEAT_SCHEDULE = {
     "sweep-stuck-outbound": {"task": "conversations.tasks.sweep_outbound", "schedule": 30.0},
@@ -164,6 +165,10 @@ CELERY_BEAT_SCHEDULE = {
     "webchat-sync": {"task": "channels_app.tasks.webchat_sync", "schedule": 10.0},
     "expire-offers": {"task": "conversations.tasks.expire_offers", "schedule": 5.0},
     "expire-wrap-ups": {"task": "conversations.tasks.expire_wrap_ups", "schedule": 10.0},
+    "disconnected-agents": {
+        "task": "conversations.tasks.mark_disconnected_agents",
+        "schedule": 30.0,
+    },
     "prune-idempotency-keys": {
         "task": "contacts.tasks.prune_idempotency_keys_task",
         "schedule": 3600.0,
@@ -246,6 +251,9 @@ ROUTING_RAMP_UP_STEP_SECONDS = int(os.environ.get("ROUTING_RAMP_UP_STEP_SECONDS"
 SHORT_ABANDON_SECONDS = int(os.environ.get("SHORT_ABANDON_SECONDS", "5"))
 MISSED_OFFER_REASON = "missed offer"
 LOGGING_OUT_REASON = "logging out"
+DISCONNECTED_REASON = "disconnected"
+# A Ready agent whose desktop sent no heartbeat (every ~20 s) for this long becomes Not Ready.
+AGENT_DISCONNECT_SECONDS = int(os.environ.get("AGENT_DISCONNECT_SECONDS", "90"))
 # API Idempotency-Key records are kept this long; CSV uploads on the page are capped at this size.
 IDEMPOTENCY_KEY_TTL_HOURS = int(os.environ.get("IDEMPOTENCY_KEY_TTL_HOURS", "24"))
 CONTACTS_IMPORT_MAX_BYTES = int(os.environ.get("CONTACTS_IMPORT_MAX_BYTES", str(5 * 1024 * 1024)))

@@ -232,6 +232,9 @@ class AgentProfile(models.Model):
     )
     last_routed_at = models.DateTimeField(null=True, blank=True)
     ready_since = models.DateTimeField(null=True, blank=True)
+    last_seen_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("Last heartbeat of the agent's desktop.")
+    )
     language = models.CharField(
         _("language"),
         max_length=10,

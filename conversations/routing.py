@@ -503,6 +503,42 @@ def agent_logging_out(*, user: AbstractBaseUser) -> None:
         )
 
 
+def agent_seen(*, user_id: int) -> None:
+    """The desktop's websocket connected or sent its heartbeat."""
+    AgentProfile.objects.filter(user_id=user_id).update(last_seen_at=timezone.now())
+
+
+def disconnected_agent_ids() -> list[int]:
+    """Routable agents whose desktop has been silent past AGENT_DISCONNECT_SECONDS."""
+    cutoff = timezone.now() - timedelta(seconds=settings.AGENT_DISCONNECT_SECONDS)
+    return list(
+        AgentProfile.objects.filter(state__in=ROUTABLE_STATES, last_seen_at__lt=cutoff).values_list(
+            "user_id", flat=True
+        )[:500]
+    )
+
+
+def agent_disconnected(*, user_id: int) -> bool:
+    """Not Ready "disconnected" (live offers return to the queue), if still silent; idempotent."""
+    cutoff = timezone.now() - timedelta(seconds=settings.AGENT_DISCONNECT_SECONDS)
+    with transaction.atomic():
+        profile = (
+            AgentProfile.objects.select_for_update()
+            .filter(user_id=user_id, state__in=ROUTABLE_STATES, last_seen_at__lt=cutoff)
+            .first()
+        )
+        if profile is None:
+            return False
+        for offer in Offer.objects.select_for_update().filter(
+            agent_id=user_id, state=Offer.State.OFFERED
+        ):
+            _offer_end(offer, Offer.State.EXPIRED)
+        _state_change(
+            profile=profile, state=AgentState.NOT_READY, reason=settings.DISCONNECTED_REASON
+        )
+    return True
+
+
 # --- Pulling from a queue -------------------------------------------------------------------
 
 

@@ -68,3 +68,9 @@ def expire_wrap_ups() -> int:
     return sum(
         lifecycle.wrap_up_expire(conversation_id=cid) for cid in lifecycle.expired_wrap_up_ids()
     )
+
+
+@shared_task(ignore_result=True)
+def mark_disconnected_agents() -> int:
+    """Agents whose desktop stopped its heartbeat stop receiving offers."""
+    return sum(routing.agent_disconnected(user_id=uid) for uid in routing.disconnected_agent_ids())

@@ -545,3 +545,31 @@ def test_logging_out_sets_not_ready_and_returns_live_offers(client, service, run
     chat.refresh_from_db()
     assert chat.state == Interaction.State.QUEUED
     assert chat.offers.get().state == Offer.State.REJECTED
+
+
+@pytest.mark.django_db
+def test_silent_desktop_makes_a_ready_agent_not_ready_disconnected(
+    service, settings, run_on_commit
+):
+    settings.AGENT_DISCONNECT_SECONDS = 90
+    now = timezone.now()
+    silent = AgentProfileFactory(services=[service], last_seen_at=now, last_routed_at=None)
+    alive = AgentProfileFactory(services=[service], last_seen_at=now, last_routed_at=now)
+    api_only = AgentProfileFactory(services=[service], last_seen_at=None, last_routed_at=now)
+    chat = run_on_commit(lambda: inbound(service, visitor="v"))
+    assert chat.offers.get().agent == silent.user
+
+    with time_machine.travel(timezone.now() + timedelta(seconds=60)):
+        routing.agent_seen(user_id=alive.user_id)
+    with time_machine.travel(timezone.now() + timedelta(seconds=100)):
+        assert run_on_commit(tasks.mark_disconnected_agents) == 1
+        assert run_on_commit(tasks.mark_disconnected_agents) == 0
+
+    silent.refresh_from_db()
+    alive.refresh_from_db()
+    api_only.refresh_from_db()
+    assert (silent.state, silent.not_ready_reason) == (AgentState.NOT_READY, "disconnected")
+    assert alive.state in (AgentState.READY, AgentState.BUSY)
+    assert api_only.state in (AgentState.READY, AgentState.BUSY)
+    assert chat.offers.get(agent=silent.user).state == Offer.State.EXPIRED
+    assert chat.offers.get(state=Offer.State.OFFERED).agent in (alive.user, api_only.user)
