@@ -1,51 +1,16 @@
 """Writers on ``conversations`` models that the channel side needs and ``conversations`` does not
 offer publicly (yet); the one place the channel side writes conversations' rows directly.
 
-- ``system_line_add``: an internal system line in the agent's timeline (e.g. "Customer texted
-  STOP"). ``conversations.routing`` and ``lifecycle`` each write their own privately; one public
-  service in conversations should replace all three.
+- ``system_line_add`` (re-exported from ``conversations.timeline``, the one writer of system
+  lines): an internal system line in the agent's timeline (e.g. "Customer texted STOP").
 - ``AgentLine`` / ``agent_line``: the texts of those lines. They are stored in the site's language
   and shown in each agent's language (``conversations.stored_text``); ``ChannelsAppConfig.ready``
   registers them.
 """
 
-from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from contactcenter import realtime
-from conversations.models import Conversation, Interaction, Message, MessageStatus
-from conversations.selectors import conversation_audiences
 from conversations.stored_text import stored_text
-
-
-def system_line_add(*, conversation: Conversation, interaction: Interaction | None, body: str):
-    """Append a system line to the conversation's timeline and tell its agents (in the caller's
-    transaction; the event rings after commit)."""
-    now = timezone.now()
-    message = Message.objects.create(
-        conversation=conversation,
-        interaction=interaction,
-        channel=interaction.channel if interaction else "",
-        direction=Message.Direction.INTERNAL,
-        kind=Message.Kind.SYSTEM,
-        body=body,
-        status=MessageStatus.RECEIVED,
-        created_at=now,
-        status_changed_at=now,
-    )
-    realtime.publish(
-        audiences=conversation_audiences(conversation),
-        type="message.created",
-        payload={
-            "conversation_id": conversation.pk,
-            "message_id": message.pk,
-            "interaction_id": message.interaction_id,
-            "channel": message.channel,
-            "direction": message.direction,
-            "status": message.status,
-        },
-    )
-    return message
 
 
 class AgentLine:

@@ -3,7 +3,6 @@ conversation can be moved to another contact."""
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext
 
 from contactcenter import realtime
@@ -13,9 +12,10 @@ from contacts.models import Contact
 from contacts.permissions import can_merge
 from contacts.services import contacts_lock
 
-from .models import Conversation, Message, MessageStatus
+from .models import Conversation
 from .selectors import conversation_audiences
 from .stored_text import SystemLine, stored_text
+from .timeline import system_line_add
 
 PARTICIPANT = "conversations"
 CandidateLink = Conversation.duplicate_candidates.through
@@ -111,11 +111,10 @@ def conversation_move(
         conversation.contact = target
         conversation.save(update_fields=["contact"])
         conversation.duplicate_candidates.remove(target)
-        now = timezone.now()
-        note = Message.objects.create(
+        system_line_add(
             conversation=conversation,
-            direction=Message.Direction.INTERNAL,
-            kind=Message.Kind.SYSTEM,
+            interaction=None,
+            sender=user,
             body=stored_text(
                 SystemLine.MOVED,
                 from_id=source.pk,
@@ -124,10 +123,6 @@ def conversation_move(
                 to_name=target.display_name,
                 user=user.get_username(),
             ),
-            sender=user,
-            status=MessageStatus.RECEIVED,
-            created_at=now,
-            status_changed_at=now,
         )
         audiences = [
             *conversation_audiences(conversation),
@@ -141,18 +136,6 @@ def conversation_move(
             "contact_name": target.display_name,
         }
         realtime.publish(audiences=audiences, type="conversation.contact_changed", payload=payload)
-        realtime.publish(
-            audiences=conversation_audiences(conversation),
-            type="message.created",
-            payload={
-                "conversation_id": conversation.pk,
-                "message_id": note.pk,
-                "interaction_id": None,
-                "channel": "",
-                "direction": note.direction,
-                "status": note.status,
-            },
-        )
     return conversation
 
 

@@ -17,9 +17,10 @@ from contactcenter import realtime
 from contactcenter.exceptions import InvalidState, NotFound, ValidationError
 
 from . import routing
-from .models import Conversation, Disposition, Interaction, Message, MessageStatus, Offer
+from .models import Conversation, Disposition, Interaction, Offer
 from .selectors import conversation_audiences, is_supervisor
 from .stored_text import SystemLine, stored_text
+from .timeline import system_line_add
 
 
 def interaction_end(*, interaction: Interaction) -> Interaction:
@@ -163,19 +164,10 @@ def wrap_up_expire(*, conversation_id: int) -> bool:
         if timezone.now() < deadline:
             return False
         interaction = conversation.interactions.order_by("-id").first()
-        message = Message.objects.create(
+        system_line_add(
             conversation=conversation,
             interaction=interaction,
-            channel=interaction.channel if interaction else "",
-            direction=Message.Direction.INTERNAL,
-            kind=Message.Kind.SYSTEM,
             body=stored_text(SystemLine.WRAP_UP_TIMED_OUT),
-            status=MessageStatus.RECEIVED,
-        )
-        realtime.publish(
-            audiences=conversation_audiences(conversation),
-            type="message.created",
-            payload={"conversation_id": conversation.pk, "message_id": message.pk},
         )
         _close(conversation, now=timezone.now())
         if conversation.agent_id:

@@ -32,12 +32,12 @@ from .models import (
     ConversationParticipant,
     Interaction,
     Message,
-    MessageStatus,
     Offer,
     Service,
 )
 from .selectors import conversation_audiences, is_supervisor
 from .stored_text import SystemLine, stored_text
+from .timeline import system_line_add
 
 logger = logging.getLogger(__name__)
 
@@ -778,28 +778,7 @@ def _name(user: AbstractBaseUser) -> str:
 
 
 def _system_line(conversation: Conversation, interaction: Interaction, text: str) -> Message:
-    message = Message.objects.create(
-        conversation=conversation,
-        interaction=interaction,
-        channel=interaction.channel,
-        direction=Message.Direction.INTERNAL,
-        kind=Message.Kind.SYSTEM,
-        body=text,
-        status=MessageStatus.RECEIVED,
-    )
-    realtime.publish(
-        audiences=conversation_audiences(conversation),
-        type="message.created",
-        payload={
-            "conversation_id": conversation.pk,
-            "message_id": message.pk,
-            "interaction_id": interaction.pk,
-            "channel": interaction.channel,
-            "direction": message.direction,
-            "status": message.status,
-        },
-    )
-    return message
+    return system_line_add(conversation=conversation, interaction=interaction, body=text)
 
 
 def preferred_agent_for(*, contact_id: int, now: datetime) -> int | None:

@@ -26,6 +26,17 @@ def tasks_run_in_process():
 
 
 @pytest.fixture
+def run_on_commit(django_capture_on_commit_callbacks):
+    """Run an action, then its on-commit callbacks (routing, delivery, rings run after commit)."""
+
+    def run(action):
+        with django_capture_on_commit_callbacks(execute=True):
+            return action()
+
+    return run
+
+
+@pytest.fixture
 def service_a(db):
     return ServiceFactory(name="Service A")
 

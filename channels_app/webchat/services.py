@@ -36,8 +36,8 @@ from conversations.services import (
     inbound_receive,
     message_status_update,
 )
+from conversations.timeline import system_line_add
 
-from .. import conversation_ops
 from ..conversation_ops import AgentLine, agent_line
 from ..models import ChatNotice, ChatSession, ChatTranscriptRequest, EntryPoint
 from .config import chat_config
@@ -310,9 +310,7 @@ def _bind(session: ChatSession, message: Message, now: datetime) -> None:
         if session.page_url:
             lines.append(_page_line(session.page_title, session.page_url))
         for line in lines:
-            conversation_ops.system_line_add(
-                conversation=conversation, interaction=message.interaction, body=line
-            )
+            system_line_add(conversation=conversation, interaction=message.interaction, body=line)
 
 
 def _page_line(title: str, url: str) -> str:
@@ -522,7 +520,7 @@ def _after_end(session: ChatSession, now: datetime, *, end_interaction: bool) ->
         else:
             line = agent_line(AgentLine.CHAT_ENDED_BY_CUSTOMER)
         if interaction.state != Interaction.State.ENDED:
-            conversation_ops.system_line_add(
+            system_line_add(
                 conversation=interaction.conversation, interaction=interaction, body=line
             )
             interaction_end(interaction=interaction)
@@ -549,7 +547,7 @@ def chat_page_update(*, session_id: int, visitor_id: str, page: Page) -> bool:
             interaction = Interaction.objects.select_related("conversation").get(
                 pk=session.interaction_id
             )
-            conversation_ops.system_line_add(
+            system_line_add(
                 conversation=interaction.conversation,
                 interaction=interaction,
                 body=_page_line(page.title, page.url),
@@ -637,7 +635,7 @@ def chat_transcript_request(
             interaction = Interaction.objects.select_related("conversation").get(
                 pk=session.interaction_id
             )
-            conversation_ops.system_line_add(
+            system_line_add(
                 conversation=interaction.conversation,
                 interaction=interaction,
                 body=agent_line(AgentLine.CHAT_TRANSCRIPT_REQUESTED, email=email),

@@ -10,15 +10,6 @@ from tests.factories import AgentProfileFactory, ServiceFactory
 
 
 @pytest.fixture
-def run_on_commit(django_capture_on_commit_callbacks):
-    def run(action):
-        with django_capture_on_commit_callbacks(execute=True):
-            return action()
-
-    return run
-
-
-@pytest.fixture
 def chat(run_on_commit):
     service = ServiceFactory()
     owner = AgentProfileFactory(services=[service], display_name="Olga").user

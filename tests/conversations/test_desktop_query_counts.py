@@ -49,15 +49,6 @@ def offers(agent, service, count, run_on_commit):
         ))  # fmt: skip
 
 
-@pytest.fixture
-def run_on_commit(django_capture_on_commit_callbacks):
-    def run(action):
-        with django_capture_on_commit_callbacks(execute=True):
-            return action()
-
-    return run
-
-
 def rendered_items(response) -> int:
     return response.content.decode().count('class="conversation-item')
 

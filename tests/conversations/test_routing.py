@@ -25,17 +25,6 @@ from tests.factories import (
 )
 
 
-@pytest.fixture
-def run_on_commit(django_capture_on_commit_callbacks):
-    """Run an action and then its on-commit callbacks (routing is triggered after commit)."""
-
-    def run(action):
-        with django_capture_on_commit_callbacks(execute=True):
-            return action()
-
-    return run
-
-
 def inbound(service, *, channel="chat", visitor=None, phone=None, required_skills=None, body="hi"):
     identities = [(Identity.Kind.PHONE, phone)] if phone else [(Identity.Kind.WEBCHAT, visitor)]
     return services.inbound_receive(

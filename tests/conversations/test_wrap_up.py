@@ -26,15 +26,6 @@ from tests.factories import (
 
 
 @pytest.fixture
-def run_on_commit(django_capture_on_commit_callbacks):
-    def run(action):
-        with django_capture_on_commit_callbacks(execute=True):
-            return action()
-
-    return run
-
-
-@pytest.fixture
 def handled(run_on_commit):
     """A chat conversation accepted by an agent of a service that requires a disposition."""
     service = ServiceFactory(disposition_required=True, after_call_work_seconds=60)
