@@ -1,10 +1,13 @@
 """Personas and shared fixtures (ARCHITECTURE.md section 7)."""
 
 import os
+import time
 from urllib.parse import urlencode
 
 import pytest
 from celery import current_app as celery_app
+from django.db.backends.base.operations import BaseDatabaseOperations
+from django.db.utils import OperationalError
 from twilio.request_validator import RequestValidator
 
 from tests.factories import AgentProfileFactory, EntryPointFactory, ServiceFactory, UserFactory
@@ -13,6 +16,29 @@ TWILIO_TEST_TOKEN = "test-auth-token-0123456789abcdef"
 TWILIO_TEST_SID = "AC" + "0" * 32
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+@pytest.fixture(autouse=True, scope="session")
+def flush_retries_on_deadlock():
+    """Between transactional tests the test database is flushed (TRUNCATE of every table) while
+    the e2e suites' live server and worker processes may still be answering a last request or
+    running a delayed task. PostgreSQL then detects a lock-order deadlock and aborts one side; when
+    that is the flush, run it again instead of failing the next test's setup."""
+    original = BaseDatabaseOperations.execute_sql_flush
+
+    def execute_sql_flush(self, sql_list):
+        for attempt in range(1, 6):
+            try:
+                return original(self, sql_list)
+            except OperationalError as exc:
+                if "deadlock" not in str(exc) or attempt == 5:
+                    raise
+                time.sleep(0.2 * attempt)
+        return None
+
+    BaseDatabaseOperations.execute_sql_flush = execute_sql_flush
+    yield
+    BaseDatabaseOperations.execute_sql_flush = original
 
 
 @pytest.fixture(autouse=True)
