@@ -8,7 +8,7 @@ class ChannelsAppConfig(AppConfig):
 
     def ready(self) -> None:
         from conversations.models import Channel
-        from conversations.outbound import register_sender, register_sender_addresses
+        from conversations.ports import register_sender, register_sender_addresses
         from conversations.stored_text import stored_text_register
 
         from .conversation_ops import AGENT_LINES

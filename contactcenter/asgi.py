@@ -27,7 +27,7 @@ logging.getLogger("contactcenter").info(
     "in-process" if settings.CELERY_TASK_ALWAYS_EAGER else "celery worker",
 )
 
-if settings.CELERY_TASK_ALWAYS_EAGER and not settings.TESTING:
+if settings.CELERY_TASK_ALWAYS_EAGER and settings.EMBEDDED_BEAT:
     from contactcenter import embedded_beat
 
     embedded_beat.start()

@@ -133,6 +133,11 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
+# Embedded mode: the beat schedule runs on a thread of the server, and jobs with a countdown (offer
+# expiry, send retries) run on timer threads. Both off under the test suite, which drives time.
+EMBEDDED_BEAT = env_bool("EMBEDDED_BEAT", not REDIS_URL and not TESTING)
+EMBEDDED_DELAYED_JOBS = env_bool("EMBEDDED_DELAYED_JOBS", not REDIS_URL and not TESTING)
+
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
@@ -250,8 +255,13 @@ ROUTING_RAMP_UP_SECONDS = int(os.environ.get("ROUTING_RAMP_UP_SECONDS", "0"))
 ROUTING_RAMP_UP_STEP_SECONDS = int(os.environ.get("ROUTING_RAMP_UP_STEP_SECONDS", "10"))
 SHORT_ABANDON_SECONDS = int(os.environ.get("SHORT_ABANDON_SECONDS", "5"))
 MISSED_OFFER_REASON = "missed offer"
-LOGGING_OUT_REASON = "logging out"
 DISCONNECTED_REASON = "disconnected"
+# Logging in puts an agent Not Ready with this reason (empty: plain Not Ready), unless their
+# profile says Ready on login.
+AGENT_LOGIN_NOT_READY_REASON = os.environ.get("AGENT_LOGIN_NOT_READY_REASON", "")
+# An agent who rejected or missed an interaction is not offered it again for this long, unless
+# they went Ready again since (and others who can take it come first anyway).
+ROUTING_REOFFER_AFTER_SECONDS = int(os.environ.get("ROUTING_REOFFER_AFTER_SECONDS", "60"))
 # A Ready agent whose desktop sent no heartbeat (every ~20 s) for this long becomes Not Ready.
 AGENT_DISCONNECT_SECONDS = int(os.environ.get("AGENT_DISCONNECT_SECONDS", "90"))
 # API Idempotency-Key records are kept this long; CSV uploads on the page are capped at this size.

@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from . import routing
+from . import services
 from .contact_views import move_to_contact
 from .models import (
     AgentProfile,
@@ -121,7 +121,7 @@ class AgentProfileAdmin(admin.ModelAdmin):
 
     def _force(self, request, queryset, state: str) -> None:
         for profile in queryset.select_related("user"):
-            routing.agent_state_force(supervisor=request.user, agent=profile.user, state=state)
+            services.agent_state_force(supervisor=request.user, agent=profile.user, state=state)
         self.message_user(request, _("State changed."), messages.SUCCESS)
 
     @admin.action(description=_("Force Ready"))

@@ -8,7 +8,8 @@ class ConversationsConfig(AppConfig):
 
     def ready(self) -> None:
         # Implement the ports the contacts app defines (contacts never imports conversations).
-        from . import activities, contact_merge
+        from . import activities, tasks  # noqa: F401 (tasks registered for by-name jobs)
+        from .services import contact_moves
 
         activities.register()
-        contact_merge.register()
+        contact_moves.register()

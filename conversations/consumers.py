@@ -14,7 +14,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from contactcenter import realtime
 
-from . import routing
+from . import services
 
 SENT_MEMORY = 5000
 
@@ -34,7 +34,7 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
         for audience in self.audiences:
             await self.channel_layer.group_add(audience, self.channel_name)
         await self.accept()
-        await database_sync_to_async(routing.agent_seen)(user_id=user.pk)
+        await database_sync_to_async(services.agent_seen)(user_id=user.pk)
 
     async def disconnect(self, code: int) -> None:
         for audience in getattr(self, "audiences", []):
@@ -53,7 +53,7 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
             await self._catch_up(last_id)
             await self.send_json({"type": "ready", "last_event_id": self.cursor})
         elif kind == "ping":
-            await database_sync_to_async(routing.agent_seen)(user_id=self.user.pk)
+            await database_sync_to_async(services.agent_seen)(user_id=self.user.pk)
             await self._catch_up(self.cursor)
             await self.send_json({"type": "pong", "last_event_id": self.cursor})
         else:

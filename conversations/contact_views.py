@@ -26,8 +26,8 @@ from contacts.api.views import IDEMPOTENCY_PARAMETER, CanViewContacts
 from contacts.permissions import can_merge, can_view_contacts
 
 from .activities import activity_timeline
-from .contact_merge import conversation_move
 from .selectors import conversation_get_for_agent
+from .services import conversation_move
 
 MOVE_SEARCH_PAGE = 10
 

@@ -163,7 +163,7 @@ class Team(models.Model):
 
 class NotReadyReason(models.Model):
     """Reasons agents pick for Not Ready (managed in admin). System reasons are applied
-    automatically: "missed offer", "disconnected", "logging out"."""
+    automatically: "missed offer", "disconnected"."""
 
     name = models.CharField(_("name"), max_length=120, unique=True)
     active = models.BooleanField(_("active"), default=True)
@@ -217,7 +217,7 @@ class AgentProfile(models.Model):
     )
     display_name = models.CharField(_("display name"), max_length=120, blank=True)
     state = models.CharField(
-        max_length=20, choices=AgentState.choices, default=AgentState.NOT_READY
+        max_length=20, choices=AgentState.choices, default=AgentState.LOGGED_OUT
     )
     not_ready_reason = models.CharField(max_length=120, blank=True)
     state_changed_at = models.DateTimeField(default=timezone.now)
@@ -247,6 +247,11 @@ class AgentProfile(models.Model):
     )
     requested_state = models.CharField(max_length=20, blank=True)
     requested_reason = models.CharField(max_length=120, blank=True)
+    ready_on_login = models.BooleanField(
+        _("Ready on login"),
+        default=False,
+        help_text=_("Logging in makes the agent Ready (otherwise Not Ready)."),
+    )
 
     class Meta:
         indexes = [models.Index(fields=["state", "state_changed_at"], name="agent_state_idle")]

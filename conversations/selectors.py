@@ -311,7 +311,7 @@ class ComposerTarget:
 
 def composer_targets(*, conversation: Conversation) -> list[ComposerTarget]:
     """Reply on an open interaction, or continue on another channel (an SMS to a contact phone)."""
-    from .outbound import sender_addresses
+    from .ports import sender_addresses
 
     active = list(
         conversation.interactions.filter(state=Interaction.State.ACTIVE).order_by("-started_at")

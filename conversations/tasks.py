@@ -3,11 +3,15 @@
 import logging
 import random
 
-from celery import current_app, shared_task
+from celery import shared_task
 from django.conf import settings
 
-from . import lifecycle, routing, services
-from .outbound import SendError
+from contactcenter.jobs import enqueue
+
+from . import services
+from .models import Message
+from .ports import SendError
+from .services.triggers import DELIVER_MESSAGE
 
 logger = logging.getLogger(__name__)
 
@@ -20,57 +24,75 @@ def retry_countdown(retries: int) -> float:
     return random.uniform(0, min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * (2**retries)))
 
 
-@shared_task(bind=True, ignore_result=True, max_retries=None, acks_late=True)
+@shared_task(bind=True, ignore_result=True, acks_late=True)
 def deliver_message(self, message_id: int) -> None:
+    """Deliver one queued message. A transient failure leaves it queued and schedules another
+    delivery with backoff (the sweeper would find it too)."""
     try:
         services.message_deliver(message_id=message_id)
     except SendError as exc:
-        if current_app.conf.task_always_eager:
-            # In-process mode has no broker to hold a delayed retry; the sweeper picks it up.
-            logger.warning("message %s: transient send error, left queued: %s", message_id, exc)
-            return
-        raise self.retry(countdown=retry_countdown(self.request.retries), exc=exc) from exc
+        countdown = retry_countdown(self.request.retries or _attempts(message_id))
+        logger.warning(
+            "message %s: transient send error, retrying in %.0f s: %s", message_id, countdown, exc
+        )
+        enqueue(DELIVER_MESSAGE, message_id, countdown=countdown)
+
+
+def _attempts(message_id: int) -> int:
+    return Message.objects.filter(pk=message_id).values_list("attempts", flat=True).first() or 0
 
 
 @shared_task(ignore_result=True)
 def sweep_outbound() -> int:
-    """Re-enqueue outbound messages stuck in queued/sending (a crash between commit and send)."""
-    ids = services.outbound_requeue_stuck(older_than_seconds=settings.OUTBOUND_STUCK_SECONDS)
-    for message_id in ids:
-        deliver_message.delay(message_id)
-    return len(ids)
+    """Settle outbound messages stuck in queued/sending: never handed over (broker down), a worker
+    that died mid-send, a provider that never called back. Never sends a message twice."""
+    stuck_after = settings.OUTBOUND_STUCK_SECONDS
+    redelivered = 0
+    for message_id in services.outbound_stuck_ids(older_than_seconds=stuck_after):
+        try:
+            action = services.outbound_reconcile(
+                message_id=message_id, older_than_seconds=stuck_after
+            )
+        except Exception:
+            logger.exception("sweep_outbound: message %s could not be settled", message_id)
+            continue
+        if action == "deliver" and enqueue(DELIVER_MESSAGE, message_id):
+            redelivered += 1
+    return redelivered
 
 
 @shared_task(ignore_result=True)
 def route_service(service_id: int) -> int:
-    return routing.route_service(service_id=service_id)
+    return services.route_service(service_id=service_id)
 
 
 @shared_task(ignore_result=True)
 def route_all() -> int:
     """Safety sweep: route every service with someone waiting (lost triggers, restarts)."""
-    return sum(routing.route_service(service_id=sid) for sid in routing.services_with_waiting())
+    return sum(services.route_service(service_id=sid) for sid in services.services_with_waiting())
 
 
 @shared_task(ignore_result=True)
 def expire_offer(offer_id: int) -> bool:
-    return routing.offer_expire(offer_id=offer_id)
+    return services.offer_expire(offer_id=offer_id)
 
 
 @shared_task(ignore_result=True)
 def expire_offers() -> int:
-    return sum(routing.offer_expire(offer_id=oid) for oid in routing.expired_offer_ids())
+    return sum(services.offer_expire(offer_id=oid) for oid in services.expired_offer_ids())
 
 
 @shared_task(ignore_result=True)
 def expire_wrap_ups() -> int:
     """Close-out: conversations whose after-call work ran past the service's timeout."""
     return sum(
-        lifecycle.wrap_up_expire(conversation_id=cid) for cid in lifecycle.expired_wrap_up_ids()
+        services.wrap_up_expire(conversation_id=cid) for cid in services.expired_wrap_up_ids()
     )
 
 
 @shared_task(ignore_result=True)
 def mark_disconnected_agents() -> int:
     """Agents whose desktop stopped its heartbeat stop receiving offers."""
-    return sum(routing.agent_disconnected(user_id=uid) for uid in routing.disconnected_agent_ids())
+    return sum(
+        services.agent_disconnected(user_id=uid) for uid in services.disconnected_agent_ids()
+    )

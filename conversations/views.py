@@ -15,9 +15,9 @@ from contactcenter.exceptions import ValidationError
 from contactcenter.http import domain_errors_as_json
 from contactcenter.realtime import latest_event_id
 
-from . import lifecycle, routing, selectors, services
+from . import selectors, services
 from .models import AgentState, Disposition, MessageStatus, NotReadyReason, Service
-from .outbound import sender_addresses
+from .ports import sender_addresses
 from .stored_text import stored_text_fixed_translations
 
 
@@ -126,7 +126,7 @@ def conversation_reply(request: HttpRequest, pk: int) -> HttpResponse:
 @domain_errors_as_json
 def conversation_end(request: HttpRequest, pk: int) -> HttpResponse:
     conversation = selectors.conversation_get_for_agent(user=request.user, pk=pk)
-    conversation = lifecycle.conversation_end(conversation=conversation, user=request.user)
+    conversation = services.conversation_end(conversation=conversation, user=request.user)
     return JsonResponse({"conversation_id": conversation.pk, "status": conversation.status})
 
 
@@ -141,7 +141,7 @@ def conversation_wrap_up(request: HttpRequest, pk: int) -> HttpResponse:
         disposition = Disposition.objects.filter(pk=int(raw) if raw.isdigit() else 0).first()
         if disposition is None:
             raise ValidationError(gettext("Unknown disposition."), field="disposition")
-    conversation = lifecycle.conversation_wrap_up(
+    conversation = services.conversation_wrap_up(
         conversation=conversation,
         user=request.user,
         disposition=disposition,
@@ -165,7 +165,7 @@ def conversation_note(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @domain_errors_as_json
 def agent_state(request: HttpRequest) -> HttpResponse:
-    profile = routing.agent_state_set(
+    profile = services.agent_state_set(
         user=request.user,
         state=request.POST.get("state", ""),
         reason=request.POST.get("reason", "")[:120],
@@ -177,7 +177,7 @@ def agent_state(request: HttpRequest) -> HttpResponse:
 @require_POST
 @domain_errors_as_json
 def offer_accept(request: HttpRequest, pk: int) -> HttpResponse:
-    offer = routing.offer_accept(offer_id=pk, user=request.user)
+    offer = services.offer_accept(offer_id=pk, user=request.user)
     return JsonResponse(
         {
             "offer_id": offer.pk,
@@ -193,7 +193,7 @@ def offer_accept(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @domain_errors_as_json
 def offer_reject(request: HttpRequest, pk: int) -> HttpResponse:
-    offer = routing.offer_reject(offer_id=pk, user=request.user)
+    offer = services.offer_reject(offer_id=pk, user=request.user)
     return JsonResponse({"offer_id": offer.pk, "state": offer.state})
 
 
@@ -212,12 +212,12 @@ def conversation_transfer(request: HttpRequest, pk: int) -> HttpResponse:
         service = Service.objects.filter(pk=int(raw_id)).first()
         if service is None:
             raise ValidationError(gettext("Unknown service."), field="target")
-        routing.transfer_to_service(conversation=conversation, user=request.user, service=service)
+        services.transfer_to_service(conversation=conversation, user=request.user, service=service)
     else:
         agent = get_user_model().objects.filter(pk=int(raw_id)).first()
         if agent is None:
             raise ValidationError(gettext("Unknown agent."), field="target")
-        routing.transfer_to_agent(conversation=conversation, user=request.user, target=agent)
+        services.transfer_to_agent(conversation=conversation, user=request.user, target=agent)
     return JsonResponse({"conversation_id": conversation.pk, "transferred": True})
 
 
@@ -246,7 +246,7 @@ def conversation_conference(request: HttpRequest, pk: int) -> HttpResponse:
     target = get_user_model().objects.filter(pk=int(raw) if raw.isdigit() else 0).first()
     if target is None:
         raise ValidationError(gettext("Choose an agent to invite."), field="agent")
-    offer = routing.conference_invite(conversation=conversation, user=request.user, target=target)
+    offer = services.conference_invite(conversation=conversation, user=request.user, target=target)
     return JsonResponse({"offer_id": offer.pk, "state": offer.state}, status=201)
 
 
@@ -255,7 +255,7 @@ def conversation_conference(request: HttpRequest, pk: int) -> HttpResponse:
 @domain_errors_as_json
 def conversation_leave(request: HttpRequest, pk: int) -> HttpResponse:
     conversation = selectors.conversation_get_for_agent(user=request.user, pk=pk)
-    conversation = routing.conversation_leave(conversation=conversation, user=request.user)
+    conversation = services.conversation_leave(conversation=conversation, user=request.user)
     return JsonResponse({"conversation_id": conversation.pk, "agent_id": conversation.agent_id})
 
 
@@ -273,5 +273,5 @@ class AgentLogoutView(LogoutView):
 
     def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
         if request.user.is_authenticated:
-            routing.agent_logging_out(user=request.user)
+            services.agent_logging_out(user=request.user)
         return super().post(request, *args, **kwargs)

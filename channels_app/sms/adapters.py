@@ -11,7 +11,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from conversations.models import Message, MessageStatus
-from conversations.outbound import OutboundSender, SendError, SendResult
+from conversations.ports import OutboundSender, SendError, SendResult
 
 from ..models import LocalOutboxItem
 

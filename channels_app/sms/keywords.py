@@ -34,7 +34,7 @@ def sms_keyword_apply(*, message) -> str | None:
     and put a system line in the agent's timeline (the SMS itself stays in the timeline too).
     Runs in the caller's transaction. Returns the keyword kind, or None."""
     from contacts.services import contact_set_do_not_text
-    from conversations.timeline import system_line_add
+    from conversations.services import system_line_add
 
     from ..conversation_ops import AgentLine, agent_line
 

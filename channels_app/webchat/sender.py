@@ -2,7 +2,7 @@
 event log (audience ``chat.<session id>``), then marked delivered and read by the widget."""
 
 from conversations.models import Message, MessageStatus
-from conversations.outbound import SendError, SendResult
+from conversations.ports import SendError, SendResult
 
 from ..conversation_ops import AgentLine, agent_line
 from .services import chat_deliver

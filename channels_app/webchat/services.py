@@ -21,7 +21,6 @@ from django.utils.translation import gettext
 from contactcenter import realtime
 from contactcenter.exceptions import DomainError, InvalidState, NotFound, ValidationError
 from contacts.models import Identity
-from conversations.lifecycle import interaction_end
 from conversations.models import (
     AgentProfile,
     Channel,
@@ -34,9 +33,10 @@ from conversations.selectors import service_is_open
 from conversations.services import (
     InboundRecord,
     inbound_receive,
+    interaction_end,
     message_status_update,
+    system_line_add,
 )
-from conversations.timeline import system_line_add
 
 from ..conversation_ops import AgentLine, agent_line
 from ..models import ChatNotice, ChatSession, ChatTranscriptRequest, EntryPoint

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from contactcenter.exceptions import NotFound, ValidationError
 from contacts.api.idempotency import idempotent
 
-from .. import routing, selectors, services
+from .. import selectors, services
 from ..models import Service
 from .serializers import (
     AgentStateInputSerializer,
@@ -105,14 +105,14 @@ class ConversationTransferApi(GenericAPIView):
             service = Service.objects.filter(pk=data["service"]).first()
             if service is None:
                 raise ValidationError(gettext("Unknown service."), field="service")
-            routing.transfer_to_service(
+            services.transfer_to_service(
                 conversation=conversation, user=request.user, service=service
             )
         else:
             target = get_user_model().objects.filter(pk=data["agent"]).first()
             if target is None:
                 raise ValidationError(gettext("Unknown agent."), field="agent")
-            routing.transfer_to_agent(conversation=conversation, user=request.user, target=target)
+            services.transfer_to_agent(conversation=conversation, user=request.user, target=target)
         conversation = selectors.conversation_get_for_agent(user=request.user, pk=pk)
         return Response(self.get_serializer(conversation).data)
 
@@ -133,7 +133,7 @@ class OfferAcceptApi(GenericAPIView):
 
     @extend_schema(request=None)
     def post(self, request: Request, pk: int) -> Response:
-        offer = routing.offer_accept(offer_id=pk, user=request.user)
+        offer = services.offer_accept(offer_id=pk, user=request.user)
         return Response(self.get_serializer(offer).data)
 
 
@@ -142,7 +142,7 @@ class OfferRejectApi(GenericAPIView):
 
     @extend_schema(request=None)
     def post(self, request: Request, pk: int) -> Response:
-        offer = routing.offer_reject(offer_id=pk, user=request.user)
+        offer = services.offer_reject(offer_id=pk, user=request.user)
         return Response(self.get_serializer(offer).data)
 
 
@@ -155,7 +155,7 @@ class AgentStateApi(GenericAPIView):
     @extend_schema(request=AgentStateInputSerializer)
     def post(self, request: Request) -> Response:
         data = _valid(AgentStateInputSerializer, request.data)
-        profile = routing.agent_state_set(
+        profile = services.agent_state_set(
             user=request.user, state=data["state"], reason=data["reason"]
         )
         return Response(self.get_serializer(profile).data)

@@ -2,6 +2,7 @@ import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from conversations import services
 from conversations.models import AgentState, Message, Offer
 from tests.factories import (
     AgentProfileFactory,
@@ -132,10 +133,9 @@ def test_another_agent_cannot_accept_my_offer(agent_b, django_capture_on_commit_
     agent = AgentProfileFactory(services=[service]).user
     conversation = ConversationFactory(service=service)
     interaction = InteractionFactory(conversation=conversation, agent=None, state="queued")
-    from conversations import routing
 
     with django_capture_on_commit_callbacks(execute=True):
-        routing.interaction_enqueue(interaction=interaction)
+        services.interaction_enqueue(interaction=interaction)
     offer = Offer.objects.get(agent=agent)
 
     response = api_for(agent_b).post(f"/api/v1/offers/{offer.pk}/accept/")

@@ -3,8 +3,9 @@
 import pytest
 from django.urls import reverse
 
+from contactcenter import exceptions
 from contacts.models import Identity
-from conversations import routing, selectors, services
+from conversations import selectors, services
 from conversations.models import ConversationParticipant, Message, Offer
 from tests.factories import AgentProfileFactory, ServiceFactory
 
@@ -27,7 +28,7 @@ def chat(run_on_commit):
             ).message.interaction
         )
     )
-    run_on_commit(lambda: routing.offer_accept(offer_id=interaction.offers.get().pk, user=owner))
+    run_on_commit(lambda: services.offer_accept(offer_id=interaction.offers.get().pk, user=owner))
     expert = AgentProfileFactory(services=[], display_name="Ezra").user
     return interaction.conversation, owner, expert
 
@@ -44,9 +45,9 @@ def test_invited_agent_joins_and_can_read_and_write(chat, run_on_commit):
     assert not selectors.conversations_visible_to(user=expert).filter(pk=conversation.pk).exists()
 
     offer = run_on_commit(
-        lambda: routing.conference_invite(conversation=conversation, user=owner, target=expert)
+        lambda: services.conference_invite(conversation=conversation, user=owner, target=expert)
     )
-    run_on_commit(lambda: routing.offer_accept(offer_id=offer.pk, user=expert))
+    run_on_commit(lambda: services.offer_accept(offer_id=offer.pk, user=expert))
 
     conversation.refresh_from_db()
     assert conversation.agent == owner  # the owner keeps it while both are in
@@ -64,11 +65,11 @@ def test_invited_agent_joins_and_can_read_and_write(chat, run_on_commit):
 def test_owner_leaving_completes_the_transfer(chat, run_on_commit):
     conversation, owner, expert = chat
     offer = run_on_commit(
-        lambda: routing.conference_invite(conversation=conversation, user=owner, target=expert)
+        lambda: services.conference_invite(conversation=conversation, user=owner, target=expert)
     )
-    run_on_commit(lambda: routing.offer_accept(offer_id=offer.pk, user=expert))
+    run_on_commit(lambda: services.offer_accept(offer_id=offer.pk, user=expert))
 
-    run_on_commit(lambda: routing.conversation_leave(conversation=conversation, user=owner))
+    run_on_commit(lambda: services.conversation_leave(conversation=conversation, user=owner))
 
     conversation.refresh_from_db()
     assert conversation.agent == expert
@@ -83,9 +84,9 @@ def test_owner_leaving_completes_the_transfer(chat, run_on_commit):
 def test_declined_invitation_changes_nothing_but_the_timeline(chat, run_on_commit):
     conversation, owner, expert = chat
     offer = run_on_commit(
-        lambda: routing.conference_invite(conversation=conversation, user=owner, target=expert)
+        lambda: services.conference_invite(conversation=conversation, user=owner, target=expert)
     )
-    run_on_commit(lambda: routing.offer_reject(offer_id=offer.pk, user=expert))
+    run_on_commit(lambda: services.offer_reject(offer_id=offer.pk, user=expert))
 
     conversation.refresh_from_db()
     assert conversation.agent == owner
@@ -97,10 +98,10 @@ def test_declined_invitation_changes_nothing_but_the_timeline(chat, run_on_commi
 @pytest.mark.django_db
 def test_leaving_alone_is_refused_and_outsiders_cannot_invite(chat, agent_b, run_on_commit):
     conversation, owner, expert = chat
-    with pytest.raises(routing.InvalidState):
-        routing.conversation_leave(conversation=conversation, user=owner)
-    with pytest.raises(routing.NotFound):
-        routing.conference_invite(conversation=conversation, user=agent_b, target=expert)
+    with pytest.raises(exceptions.InvalidState):
+        services.conversation_leave(conversation=conversation, user=owner)
+    with pytest.raises(exceptions.NotFound):
+        services.conference_invite(conversation=conversation, user=agent_b, target=expert)
 
 
 @pytest.mark.django_db

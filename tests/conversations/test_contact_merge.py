@@ -7,8 +7,8 @@ from django.urls import reverse
 from contactcenter.exceptions import Conflict, PermissionDenied
 from contactcenter.models import Event
 from contacts.services import contact_merge, contact_merge_undo
-from conversations.contact_merge import conversation_move
 from conversations.models import Conversation, Message
+from conversations.services import conversation_move
 from tests.factories import ContactFactory, ConversationFactory, InteractionFactory, UserFactory
 
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from contactcenter.asgi import application
 from contactcenter.models import Event
-from conversations import lifecycle, routing, services
+from conversations import services
 from conversations.models import Conversation, Interaction, Message, Offer
 from tests.factories import DispositionFactory, IdentityFactory, InteractionFactory
 
@@ -50,7 +50,7 @@ def offer_to_a(agent_a, service_a, django_capture_on_commit_callbacks):
         conversation__service=service_a, conversation__agent=None, agent=None, state="queued"
     )
     with django_capture_on_commit_callbacks(execute=True):
-        routing.interaction_enqueue(interaction=interaction)
+        services.interaction_enqueue(interaction=interaction)
     return Offer.objects.get(agent=agent_a, state="offered")
 
 
@@ -95,7 +95,7 @@ def test_another_agent_cannot_wrap_up_a_conversation_in_wrap_up(
 ):
     disposition = DispositionFactory(service=conversation_of_a.service)
     with django_capture_on_commit_callbacks(execute=True):
-        lifecycle.conversation_end(conversation=conversation_of_a, user=agent_a)
+        services.conversation_end(conversation=conversation_of_a, user=agent_a)
     client.force_login(agent_b)
     before = world()
 
@@ -177,14 +177,14 @@ def a_conversation_from_start_to_end(agent_a, service_a) -> int:
         )
     ).message
     offer = Offer.objects.get(agent=agent_a, interaction=message.interaction, state="offered")
-    routing.offer_accept(offer_id=offer.pk, user=agent_a)
+    services.offer_accept(offer_id=offer.pk, user=agent_a)
     conversation = Conversation.objects.get(pk=message.conversation_id)
     reply = services.message_send(conversation=conversation, user=agent_a, body="Thanks")
     services.message_status_update(message_id=reply.pk, status="delivered")
     services.note_add(conversation=conversation, user=agent_a, body="Customer verified")
-    routing.agent_state_set(user=agent_a, state="not_ready", reason="Lunch")
-    lifecycle.conversation_end(conversation=conversation, user=agent_a)
-    lifecycle.conversation_wrap_up(conversation=conversation, user=agent_a, disposition=None)
+    services.agent_state_set(user=agent_a, state="not_ready", reason="Lunch")
+    services.conversation_end(conversation=conversation, user=agent_a)
+    services.conversation_wrap_up(conversation=conversation, user=agent_a, disposition=None)
     return conversation.pk
 
 

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from conversations import routing
+from conversations import services
 from conversations.models import Channel, Interaction, Message, MessageStatus
 from conversations.selectors import TIMELINE_PAGE
 from tests.factories import (
@@ -44,7 +44,7 @@ def offers(agent, service, count, run_on_commit):
         interaction = InteractionFactory(
             conversation__service=service, conversation__agent=None, agent=None, state="queued"
         )
-        run_on_commit(lambda interaction=interaction: routing.interaction_enqueue(
+        run_on_commit(lambda interaction=interaction: services.interaction_enqueue(
             interaction=interaction
         ))  # fmt: skip
 

@@ -1,10 +1,11 @@
 import pytest
 from django.db import transaction
 
-from contactcenter import realtime
+from contactcenter import jobs, realtime
 from contactcenter.exceptions import InvalidState, NotFound, ValidationError
 from contactcenter.models import Event
-from conversations import lifecycle, outbound, services, tasks
+from conversations import ports as outbound
+from conversations import services, tasks
 from conversations.models import Message, MessageStatus
 from tests.factories import InteractionFactory
 
@@ -64,7 +65,7 @@ def test_rolled_back_transaction_publishes_nothing_and_sends_nothing(
     conversation, agent_a, sender, rings, monkeypatch
 ):
     enqueued = []
-    monkeypatch.setattr(tasks.deliver_message, "delay", lambda *args: enqueued.append(args))
+    monkeypatch.setattr(jobs, "enqueue", lambda *args, **kwargs: enqueued.append(args))
 
     with pytest.raises(RuntimeError), transaction.atomic():
         services.message_send(conversation=conversation, user=agent_a, body="never sent")
@@ -195,8 +196,8 @@ def test_another_agent_cannot_reply(conversation, agent_b):
 
 @pytest.mark.django_db
 def test_reply_to_a_closed_conversation_is_refused(conversation, agent_a):
-    lifecycle.conversation_end(conversation=conversation, user=agent_a)
-    lifecycle.conversation_wrap_up(conversation=conversation, user=agent_a, disposition=None)
+    services.conversation_end(conversation=conversation, user=agent_a)
+    services.conversation_wrap_up(conversation=conversation, user=agent_a, disposition=None)
     with pytest.raises(InvalidState):
         services.message_send(conversation=conversation, user=agent_a, body="late")
 

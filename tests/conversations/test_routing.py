@@ -6,8 +6,9 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from contactcenter import exceptions
 from contacts.models import Identity
-from conversations import lifecycle, routing, selectors, services, tasks
+from conversations import capacity, selectors, services, tasks
 from conversations.models import (
     AgentSkill,
     AgentState,
@@ -60,19 +61,19 @@ def test_fifty_chats_for_ten_agents_give_each_exactly_four(service, agents, run_
 
     for agent in agents:
         assert live_offers(agent).count() == 4
-        assert routing.agent_load(user_id=agent.pk) == 100
+        assert capacity.agent_load(user_id=agent.pk) == 100
     waiting = Interaction.objects.filter(state=Interaction.State.QUEUED).order_by("queued_at")
     assert list(waiting) == interactions[40:]
 
     # Capacity frees: the agent accepts and ends one chat -> the longest waiting is offered next.
     offer = live_offers(agents[0]).first()
-    run_on_commit(lambda: routing.offer_accept(offer_id=offer.pk, user=agents[0]))
-    run_on_commit(lambda: lifecycle.interaction_end(interaction=offer.interaction))
+    run_on_commit(lambda: services.offer_accept(offer_id=offer.pk, user=agents[0]))
+    run_on_commit(lambda: services.interaction_end(interaction=offer.interaction))
     next_offer = live_offers(agents[0]).order_by("-id").first()
     assert next_offer.interaction == interactions[40]
     # Another frees: the next in arrival order.
     offer = live_offers(agents[1]).first()
-    run_on_commit(lambda: routing.offer_reject(offer_id=offer.pk, user=agents[1]))
+    run_on_commit(lambda: services.offer_reject(offer_id=offer.pk, user=agents[1]))
     assert live_offers(agents[1]).order_by("-id").first().interaction == interactions[41]
 
 
@@ -80,7 +81,7 @@ def test_fifty_chats_for_ten_agents_give_each_exactly_four(service, agents, run_
 def test_agent_on_a_call_gets_no_second_call_and_no_chat_by_default(service, run_on_commit):
     agent = AgentProfileFactory(services=[service]).user
     call = run_on_commit(lambda: inbound(service, channel="voice", phone="+14155550100"))
-    run_on_commit(lambda: routing.offer_accept(offer_id=call.offers.get().pk, user=agent))
+    run_on_commit(lambda: services.offer_accept(offer_id=call.offers.get().pk, user=agent))
 
     second_call = run_on_commit(lambda: inbound(service, channel="voice", phone="+14155550101"))
     chat = run_on_commit(lambda: inbound(service, visitor="v1"))
@@ -96,7 +97,7 @@ def test_per_agent_override_lets_a_chat_in_beside_a_call_but_not_a_second_call(
 ):
     profile = AgentProfileFactory(services=[service], capacity_overrides={"share": {"voice": 75}})
     call = run_on_commit(lambda: inbound(service, channel="voice", phone="+14155550100"))
-    run_on_commit(lambda: routing.offer_accept(offer_id=call.offers.get().pk, user=profile.user))
+    run_on_commit(lambda: services.offer_accept(offer_id=call.offers.get().pk, user=profile.user))
 
     second_call = run_on_commit(lambda: inbound(service, channel="voice", phone="+14155550101"))
     chat = run_on_commit(lambda: inbound(service, visitor="v1"))
@@ -193,9 +194,9 @@ def test_accepting_an_expired_offer_is_refused(service, run_on_commit):
     offer = chat.offers.get()
     with (
         time_machine.travel(offer.expires_at + timedelta(seconds=1)),
-        pytest.raises(routing.InvalidState),
+        pytest.raises(exceptions.InvalidState),
     ):
-        routing.offer_accept(offer_id=offer.pk, user=agent)
+        services.offer_accept(offer_id=offer.pk, user=agent)
 
 
 @pytest.mark.django_db
@@ -204,10 +205,10 @@ def test_accept_twice_is_harmless_and_another_agent_cannot_accept(service, agent
     chat = run_on_commit(lambda: inbound(service, visitor="v"))
     offer = chat.offers.get()
 
-    with pytest.raises(routing.NotFound):
-        routing.offer_accept(offer_id=offer.pk, user=agent_b)
-    run_on_commit(lambda: routing.offer_accept(offer_id=offer.pk, user=agent))
-    run_on_commit(lambda: routing.offer_accept(offer_id=offer.pk, user=agent))
+    with pytest.raises(exceptions.NotFound):
+        services.offer_accept(offer_id=offer.pk, user=agent_b)
+    run_on_commit(lambda: services.offer_accept(offer_id=offer.pk, user=agent))
+    run_on_commit(lambda: services.offer_accept(offer_id=offer.pk, user=agent))
 
     chat.refresh_from_db()
     assert chat.state == Interaction.State.ACTIVE
@@ -232,7 +233,7 @@ def test_nobody_ready_waits_then_ready_agent_gets_it(service, run_on_commit):
     chat.refresh_from_db()
     assert chat.state == Interaction.State.QUEUED
 
-    run_on_commit(lambda: routing.agent_state_set(user=profile.user, state=AgentState.READY))
+    run_on_commit(lambda: services.agent_state_set(user=profile.user, state=AgentState.READY))
 
     chat.refresh_from_db()
     assert chat.state == Interaction.State.OFFERED and chat.agent == profile.user
@@ -245,13 +246,13 @@ def test_returning_customer_is_offered_to_their_last_agent(service, run_on_commi
     chat = run_on_commit(lambda: inbound(service, visitor="returning", body="first visit"))
     offer = chat.offers.get()
     if offer.agent != last.user:
-        run_on_commit(lambda: routing.offer_reject(offer_id=offer.pk, user=offer.agent))
+        run_on_commit(lambda: services.offer_reject(offer_id=offer.pk, user=offer.agent))
         offer = chat.offers.get(state=Offer.State.OFFERED)
-    run_on_commit(lambda: routing.offer_accept(offer_id=offer.pk, user=last.user))
+    run_on_commit(lambda: services.offer_accept(offer_id=offer.pk, user=last.user))
     conversation = chat.conversation
-    run_on_commit(lambda: lifecycle.conversation_end(conversation=conversation, user=last.user))
+    run_on_commit(lambda: services.conversation_end(conversation=conversation, user=last.user))
     run_on_commit(
-        lambda: lifecycle.conversation_wrap_up(
+        lambda: services.conversation_wrap_up(
             conversation=conversation, user=last.user, disposition=None
         )
     )
@@ -269,7 +270,7 @@ def _handled_conversation(service, agent, run_on_commit, *, channel, visitor=Non
     )
     offer = interaction.offers.get()
     assert offer.agent == agent
-    run_on_commit(lambda: routing.offer_accept(offer_id=offer.pk, user=agent))
+    run_on_commit(lambda: services.offer_accept(offer_id=offer.pk, user=agent))
     return interaction.conversation
 
 
@@ -284,7 +285,7 @@ def test_transfer_to_a_service_keeps_one_conversation(channel, run_on_commit):
     )
 
     run_on_commit(
-        lambda: routing.transfer_to_service(
+        lambda: services.transfer_to_service(
             conversation=conversation, user=agent, service=second_service
         )
     )
@@ -292,7 +293,7 @@ def test_transfer_to_a_service_keeps_one_conversation(channel, run_on_commit):
     interaction = conversation.interactions.get()
     offer = interaction.offers.get(state=Offer.State.OFFERED)
     assert offer.agent == billing_agent
-    run_on_commit(lambda: routing.offer_accept(offer_id=offer.pk, user=billing_agent))
+    run_on_commit(lambda: services.offer_accept(offer_id=offer.pk, user=billing_agent))
     conversation.refresh_from_db()
     assert (conversation.agent, conversation.service) == (billing_agent, second_service)
     assert conversation.interactions.count() == 1
@@ -312,14 +313,14 @@ def test_transfer_to_an_agent_needs_their_acceptance(channel, service, run_on_co
     )
 
     offer = run_on_commit(
-        lambda: routing.transfer_to_agent(
+        lambda: services.transfer_to_agent(
             conversation=conversation, user=agent, target=target_profile.user
         )
     )
     conversation.refresh_from_db()
     assert conversation.agent == agent  # until the target accepts
 
-    run_on_commit(lambda: routing.offer_accept(offer_id=offer.pk, user=target_profile.user))
+    run_on_commit(lambda: services.offer_accept(offer_id=offer.pk, user=target_profile.user))
 
     conversation.refresh_from_db()
     assert conversation.agent == target_profile.user
@@ -338,9 +339,9 @@ def test_rejected_transfer_returns_to_the_original_agent(service, run_on_commit)
     conversation = _handled_conversation(service, agent, run_on_commit, channel="chat", visitor="v")
 
     offer = run_on_commit(
-        lambda: routing.transfer_to_agent(conversation=conversation, user=agent, target=target)
+        lambda: services.transfer_to_agent(conversation=conversation, user=agent, target=target)
     )
-    run_on_commit(lambda: routing.offer_reject(offer_id=offer.pk, user=target))
+    run_on_commit(lambda: services.offer_reject(offer_id=offer.pk, user=target))
 
     interaction = conversation.interactions.get()
     assert (interaction.state, interaction.agent) == (Interaction.State.ACTIVE, agent)
@@ -428,7 +429,7 @@ def test_supervisor_can_force_an_agents_state_and_agents_cannot(
     profile = AgentProfileFactory(services=[service], state=AgentState.READY)
 
     run_on_commit(
-        lambda: routing.agent_state_force(
+        lambda: services.agent_state_force(
             supervisor=supervisor, agent=profile.user, state=AgentState.NOT_READY
         )
     )
@@ -438,8 +439,8 @@ def test_supervisor_can_force_an_agents_state_and_agents_cannot(
         "forced by supervisor",
     )
 
-    with pytest.raises(routing.NotFound):
-        routing.agent_state_force(supervisor=agent_b, agent=profile.user, state=AgentState.READY)
+    with pytest.raises(exceptions.NotFound):
+        services.agent_state_force(supervisor=agent_b, agent=profile.user, state=AgentState.READY)
     profile.refresh_from_db()
     assert profile.state == AgentState.NOT_READY
 
@@ -474,7 +475,7 @@ def test_ramp_up_staggers_chats_to_an_agent_who_just_became_ready(service, setti
     settings.ROUTING_RAMP_UP_SECONDS = 60
     settings.ROUTING_RAMP_UP_STEP_SECONDS = 10
     profile = AgentProfileFactory(services=[service], state=AgentState.NOT_READY)
-    run_on_commit(lambda: routing.agent_state_set(user=profile.user, state=AgentState.READY))
+    run_on_commit(lambda: services.agent_state_set(user=profile.user, state=AgentState.READY))
     for i in range(3):
         run_on_commit(lambda i=i: inbound(service, visitor=f"v{i}"))
     assert live_offers(profile.user).count() == 1
@@ -494,15 +495,15 @@ def test_agent_can_pull_a_waiting_interaction_from_their_service_queue(
     profile = AgentProfileFactory(services=[service], state=AgentState.NOT_READY)
     chat = run_on_commit(lambda: inbound(service, visitor="v"))
 
-    with pytest.raises(routing.NotFound):
-        routing.interaction_pull(interaction=chat, user=agent_b)
-    offer = run_on_commit(lambda: routing.interaction_pull(interaction=chat, user=profile.user))
+    with pytest.raises(exceptions.NotFound):
+        services.interaction_pull(interaction=chat, user=agent_b)
+    offer = run_on_commit(lambda: services.interaction_pull(interaction=chat, user=profile.user))
 
     chat.refresh_from_db()
     assert offer.state == Offer.State.ACCEPTED
     assert (chat.state, chat.conversation.agent) == (Interaction.State.ACTIVE, profile.user)
-    with pytest.raises(routing.InvalidState):
-        routing.interaction_pull(interaction=chat, user=profile.user)
+    with pytest.raises(exceptions.InvalidState):
+        services.interaction_pull(interaction=chat, user=profile.user)
 
 
 @pytest.mark.django_db
@@ -514,13 +515,13 @@ def test_personal_queue_item_is_offered_only_to_its_agent(service, run_on_commit
         conversation=conversation, agent=None, state="queued", personal_agent=owner.user
     )
 
-    run_on_commit(lambda: routing.interaction_enqueue(interaction=interaction))
+    run_on_commit(lambda: services.interaction_enqueue(interaction=interaction))
 
     assert interaction.offers.get().agent == owner.user
 
 
 @pytest.mark.django_db
-def test_logging_out_sets_not_ready_and_returns_live_offers(client, service, run_on_commit):
+def test_logging_out_sets_logged_out_and_returns_live_offers(client, service, run_on_commit):
     profile = AgentProfileFactory(services=[service])
     chat = run_on_commit(lambda: inbound(service, visitor="v"))
     assert chat.offers.get().agent == profile.user
@@ -530,7 +531,7 @@ def test_logging_out_sets_not_ready_and_returns_live_offers(client, service, run
 
     assert response.status_code == 302
     profile.refresh_from_db()
-    assert (profile.state, profile.not_ready_reason) == (AgentState.NOT_READY, "logging out")
+    assert (profile.state, profile.not_ready_reason) == (AgentState.LOGGED_OUT, "")
     chat.refresh_from_db()
     assert chat.state == Interaction.State.QUEUED
     assert chat.offers.get().state == Offer.State.REJECTED
@@ -549,7 +550,7 @@ def test_silent_desktop_makes_a_ready_agent_not_ready_disconnected(
     assert chat.offers.get().agent == silent.user
 
     with time_machine.travel(timezone.now() + timedelta(seconds=60)):
-        routing.agent_seen(user_id=alive.user_id)
+        services.agent_seen(user_id=alive.user_id)
     with time_machine.travel(timezone.now() + timedelta(seconds=100)):
         assert run_on_commit(tasks.mark_disconnected_agents) == 1
         assert run_on_commit(tasks.mark_disconnected_agents) == 0

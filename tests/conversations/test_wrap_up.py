@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from contactcenter.exceptions import ValidationError
 from contacts.models import Identity
-from conversations import lifecycle, outbound, routing, selectors, services, tasks
+from conversations import ports as outbound
+from conversations import selectors, services, tasks
 from conversations.models import (
     AgentState,
     CannedResponse,
@@ -49,7 +50,7 @@ def handled(run_on_commit):
         )
     )
     offer = interaction.offers.get()
-    run_on_commit(lambda: routing.offer_accept(offer_id=offer.pk, user=profile.user))
+    run_on_commit(lambda: services.offer_accept(offer_id=offer.pk, user=profile.user))
     return interaction.conversation, profile, disposition
 
 
@@ -63,7 +64,7 @@ def test_ending_the_last_interaction_starts_wrap_up_and_after_call_work(handled,
     conversation, profile, _ = handled
     assert state_of(profile) == AgentState.BUSY
 
-    run_on_commit(lambda: lifecycle.conversation_end(conversation=conversation, user=profile.user))
+    run_on_commit(lambda: services.conversation_end(conversation=conversation, user=profile.user))
 
     conversation.refresh_from_db()
     assert conversation.status == Conversation.Status.WRAP_UP
@@ -73,10 +74,10 @@ def test_ending_the_last_interaction_starts_wrap_up_and_after_call_work(handled,
 @pytest.mark.django_db
 def test_required_disposition_cannot_be_skipped(handled, run_on_commit):
     conversation, profile, _ = handled
-    run_on_commit(lambda: lifecycle.conversation_end(conversation=conversation, user=profile.user))
+    run_on_commit(lambda: services.conversation_end(conversation=conversation, user=profile.user))
 
     with pytest.raises(ValidationError) as error:
-        lifecycle.conversation_wrap_up(
+        services.conversation_wrap_up(
             conversation=conversation, user=profile.user, disposition=None
         )
 
@@ -88,10 +89,10 @@ def test_required_disposition_cannot_be_skipped(handled, run_on_commit):
 @pytest.mark.django_db
 def test_submitting_wrap_up_closes_and_returns_the_agent_to_ready(handled, run_on_commit):
     conversation, profile, disposition = handled
-    run_on_commit(lambda: lifecycle.conversation_end(conversation=conversation, user=profile.user))
+    run_on_commit(lambda: services.conversation_end(conversation=conversation, user=profile.user))
 
     run_on_commit(
-        lambda: lifecycle.conversation_wrap_up(
+        lambda: services.conversation_wrap_up(
             conversation=conversation, user=profile.user, disposition=disposition, notes="Fixed"
         )
     )
@@ -109,13 +110,13 @@ def test_submitting_wrap_up_closes_and_returns_the_agent_to_ready(handled, run_o
 def test_not_ready_requested_during_work_applies_after_wrap_up(handled, run_on_commit):
     conversation, profile, disposition = handled
     run_on_commit(
-        lambda: routing.agent_state_set(user=profile.user, state="not_ready", reason="Lunch")
+        lambda: services.agent_state_set(user=profile.user, state="not_ready", reason="Lunch")
     )
     assert state_of(profile) == AgentState.BUSY  # still working
 
-    run_on_commit(lambda: lifecycle.conversation_end(conversation=conversation, user=profile.user))
+    run_on_commit(lambda: services.conversation_end(conversation=conversation, user=profile.user))
     run_on_commit(
-        lambda: lifecycle.conversation_wrap_up(
+        lambda: services.conversation_wrap_up(
             conversation=conversation, user=profile.user, disposition=disposition
         )
     )
@@ -128,9 +129,9 @@ def test_not_ready_requested_during_work_applies_after_wrap_up(handled, run_on_c
 def test_disposition_of_another_service_is_refused(handled, run_on_commit):
     conversation, profile, _ = handled
     foreign = DispositionFactory()
-    run_on_commit(lambda: lifecycle.conversation_end(conversation=conversation, user=profile.user))
+    run_on_commit(lambda: services.conversation_end(conversation=conversation, user=profile.user))
     with pytest.raises(ValidationError):
-        lifecycle.conversation_wrap_up(
+        services.conversation_wrap_up(
             conversation=conversation, user=profile.user, disposition=foreign
         )
 
@@ -138,7 +139,7 @@ def test_disposition_of_another_service_is_refused(handled, run_on_commit):
 @pytest.mark.django_db
 def test_after_call_work_timeout_is_enforced_by_the_close_out_job(handled, run_on_commit):
     conversation, profile, _ = handled
-    run_on_commit(lambda: lifecycle.conversation_end(conversation=conversation, user=profile.user))
+    run_on_commit(lambda: services.conversation_end(conversation=conversation, user=profile.user))
 
     with time_machine.travel(timezone.now() + timedelta(seconds=30)):
         assert run_on_commit(tasks.expire_wrap_ups) == 0
@@ -172,10 +173,10 @@ def test_service_without_wrap_up_closes_at_once(run_on_commit):
         )
     )
     run_on_commit(
-        lambda: routing.offer_accept(offer_id=interaction.offers.get().pk, user=profile.user)
+        lambda: services.offer_accept(offer_id=interaction.offers.get().pk, user=profile.user)
     )
 
-    run_on_commit(lambda: lifecycle.interaction_end(interaction=interaction))  # customer left
+    run_on_commit(lambda: services.interaction_end(interaction=interaction))  # customer left
 
     interaction.conversation.refresh_from_db()
     assert interaction.conversation.status == Conversation.Status.CLOSED

@@ -26,7 +26,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from channels_app.models import WebChatSettings
-from conversations import routing
+from conversations import services
 from conversations.models import Conversation, Offer
 from tests.channels_app.webchat.factories import ChatEntryPointFactory
 from tests.support.browser import TIMEOUT_MS
@@ -225,7 +225,7 @@ def offered(agent, message) -> Offer:
 def accepted_sms_conversation(agent, body: str, *, phone: str = CUSTOMER) -> Conversation:
     """A customer texted and ``agent`` accepted the offer: an open SMS conversation of theirs."""
     message = inbound_sms(body, phone=phone)
-    routing.offer_accept(offer_id=offered(agent, message).pk, user=agent)
+    services.offer_accept(offer_id=offered(agent, message).pk, user=agent)
     return Conversation.objects.get(pk=message.conversation_id)
 
 

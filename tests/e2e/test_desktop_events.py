@@ -24,7 +24,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from conversations import lifecycle, routing
+from conversations import services
 from conversations.models import Message, MessageStatus, NotReadyReason, Offer
 from tests.conftest import TWILIO_TEST_SID, TWILIO_TEST_TOKEN
 from tests.factories import IdentityFactory
@@ -163,7 +163,7 @@ def reject_in_another_tab(world: World) -> None:
 def offer_expires(world: World) -> None:
     offer = world.objects["offer"]
     Offer.objects.filter(pk=offer.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
-    assert routing.offer_expire(offer_id=offer.pk)
+    assert services.offer_expire(offer_id=offer.pk)
 
 
 def conversation_listed_and_offer_gone(world: World) -> None:
@@ -201,7 +201,7 @@ def desktop_with_a_conversation(world: World) -> str:
 
 def desktop_with_a_conversation_in_wrap_up(world: World) -> str:
     open_conversation(world)
-    lifecycle.conversation_end(conversation=world.objects["conversation"], user=world.agent)
+    services.conversation_end(conversation=world.objects["conversation"], user=world.agent)
     return "/"
 
 

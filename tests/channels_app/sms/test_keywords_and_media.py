@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from channels_app.sms.keywords import sms_keyword
 from contacts.models import Contact
-from conversations import routing
+from conversations import services
 from conversations.models import Conversation, Message, MessageStatus
 from tests.factories import InteractionFactory, MessageFactory
 
@@ -70,7 +70,7 @@ def test_a_later_reply_to_an_opted_out_contact_is_refused_with_a_clear_message(
     service_a.auto_accept_channels = ["sms"]
     service_a.save()
     twilio_post(INBOUND, inbound_params(MessageSid=sid(1), Body="Where is my parcel?"))
-    routing.route_service(service_id=service_a.pk)  # what the inbound's commit triggers
+    services.route_service(service_id=service_a.pk)  # what the inbound's commit triggers
     twilio_post(INBOUND, inbound_params(MessageSid=sid(2), Body="STOP"))
     conversation = Conversation.objects.get(agent=agent_a)
     client.force_login(agent_a)

@@ -2,7 +2,7 @@ import pytest
 from django.core.cache import cache
 
 from channels_app.webchat import services
-from conversations import routing
+from conversations import services as conversation_services
 from conversations.models import AgentState
 
 from .factories import ChatEntryPointFactory, WebChatSettingsFactory
@@ -50,7 +50,7 @@ def start_chat(entry_point, visitor_id="a" * 32, body="Where is my order?", **an
         session_id=session.pk, visitor_id=visitor_id, body=body, client_id="client-0001"
     )
     # What the commit of the inbound triggers (tests in a transaction never commit): routing.
-    routing.route_service(service_id=entry_point.service_id)
+    conversation_services.route_service(service_id=entry_point.service_id)
     services.chat_session_sync(session_id=session.pk)
     session.refresh_from_db()
     return session, message

@@ -15,7 +15,7 @@ from channels_app.webchat import services
 from channels_app.webchat.consumers import DeskChatConsumer
 from channels_app.webchat.tokens import visitor_token_issue
 from contactcenter.asgi import application
-from conversations import routing
+from conversations import services as conversation_services
 from conversations.models import Conversation, Message
 from conversations.services import message_send
 
@@ -77,7 +77,7 @@ async def start(communicator, fields=PRECHAT):
 @database_sync_to_async
 def route_and_sync(session_id):
     session = ChatSession.objects.select_related("entry_point").get(pk=session_id)
-    routing.route_service(service_id=session.entry_point.service_id)
+    conversation_services.route_service(service_id=session.entry_point.service_id)
     services.chat_session_sync(session_id=session_id)
 
 
@@ -413,10 +413,9 @@ def _reply(session_id, user, body):
 
 
 def _end_conversation(session_id, user):
-    from conversations import lifecycle
 
     conversation = Conversation.objects.get(chat_sessions=session_id)
-    lifecycle.conversation_end(conversation=conversation, user=user)
+    conversation_services.conversation_end(conversation=conversation, user=user)
 
 
 @database_sync_to_async

@@ -11,7 +11,7 @@ from channels_app.webchat.queue import queue_standing
 from contactcenter.exceptions import InvalidState, ValidationError
 from contactcenter.models import Event
 from contacts.models import Contact, Identity
-from conversations import lifecycle, routing
+from conversations import services as conversation_services
 from conversations.models import (
     AgentState,
     BusinessHours,
@@ -118,7 +118,7 @@ def test_without_a_ready_agent_the_customer_waits_with_position_and_estimated_wa
     assert chat_events(second, "chat.queue")[-1].payload == {"position": 2, "wait_seconds": 240}
 
     # The first one is answered: the second moves up, live.
-    lifecycle.interaction_end(interaction=first.interaction)
+    conversation_services.interaction_end(interaction=first.interaction)
     services.chat_session_sync(session_id=second.pk)
     second.refresh_from_db()
     assert second.queue_position == 1
@@ -299,7 +299,7 @@ def test_customer_ending_the_chat_ends_the_interaction_and_tells_the_agent(
 def test_agent_ending_the_conversation_ends_the_customers_chat(chat_entry_point_a, agent_a):
     session, message = start_chat(chat_entry_point_a)
 
-    lifecycle.conversation_end(conversation=message.conversation, user=agent_a)
+    conversation_services.conversation_end(conversation=message.conversation, user=agent_a)
     services.chat_session_sync(session_id=session.pk)
 
     session.refresh_from_db()
@@ -309,7 +309,7 @@ def test_agent_ending_the_conversation_ends_the_customers_chat(chat_entry_point_
 
 def test_sync_task_catches_up_chats_whose_widget_is_gone(chat_entry_point_a, agent_a):
     session, message = start_chat(chat_entry_point_a)
-    lifecycle.conversation_end(conversation=message.conversation, user=agent_a)
+    conversation_services.conversation_end(conversation=message.conversation, user=agent_a)
 
     assert webchat_sync() == 1
     assert webchat_sync() == 0
@@ -433,10 +433,12 @@ def test_transfer_to_another_agent_and_back_to_the_queue_are_told_to_the_custome
     session, _message = start_chat(chat_entry_point_a)
     conversation = Conversation.objects.get(pk=session.conversation_id)
 
-    offer = routing.transfer_to_agent(conversation=conversation, user=agent_a, target=colleague)
-    routing.offer_accept(offer_id=offer.pk, user=colleague)
+    offer = conversation_services.transfer_to_agent(
+        conversation=conversation, user=agent_a, target=colleague
+    )
+    conversation_services.offer_accept(offer_id=offer.pk, user=colleague)
     services.chat_session_sync(session_id=session.pk)
-    routing.transfer_to_service(
+    conversation_services.transfer_to_service(
         conversation=Conversation.objects.get(pk=conversation.pk), user=colleague, service=service_a
     )
     services.chat_session_sync(session_id=session.pk)

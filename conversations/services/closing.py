@@ -6,7 +6,7 @@ closes it and returns the agent to Ready (or the Not Ready they asked for meanwh
 job enforces the after-call-work timeout.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -14,43 +14,51 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from contactcenter import realtime
-from contactcenter.exceptions import InvalidState, NotFound, ValidationError
+from contactcenter.exceptions import InvalidState, ValidationError
 
-from . import routing
-from .models import Conversation, Disposition, Interaction, Offer
-from .selectors import conversation_audiences, is_supervisor
-from .stored_text import SystemLine, stored_text
+from .. import events
+from ..models import Conversation, Disposition, Interaction
+from ..ports import Lifecycle
+from ..selectors import conversation_audiences
+from ..stored_text import SystemLine, stored_text
+from . import agent_state, offers
+from .guards import ensure_handler
+from .lifecycle import lifecycle_notify
 from .timeline import system_line_add
+from .triggers import route_service_on_commit
 
 
-def interaction_end(*, interaction: Interaction) -> Interaction:
+def interaction_end(*, interaction: Interaction, reason: str = "") -> Interaction:
     """End one interaction. Ending it while it waits or rings is an abandon."""
     with transaction.atomic():
-        interaction = Interaction.objects.select_for_update().get(pk=interaction.pk)
+        interaction = (
+            Interaction.objects.select_for_update(of=("self",))
+            .select_related("conversation")
+            .get(pk=interaction.pk)
+        )
         if interaction.state == Interaction.State.ENDED:
             return interaction
         now = timezone.now()
         if interaction.state in (Interaction.State.QUEUED, Interaction.State.OFFERED):
             interaction.abandoned_at = now
-            for offer in Offer.objects.select_for_update().filter(
-                interaction=interaction, state=Offer.State.OFFERED
-            ):
-                offer.state = Offer.State.CANCELLED
-                offer.ended_at = now
-                offer.save(update_fields=["state", "ended_at"])
-                realtime.publish(
-                    audiences=[realtime.agent_audience(offer.agent_id), realtime.SUPERVISORS],
-                    type="offer.cancelled",
-                    payload=routing.offer_payload(offer),
-                )
+            offers.offers_cancel_for(interaction=interaction)
         interaction.state = Interaction.State.ENDED
         interaction.ended_at = now
         interaction.save(update_fields=["state", "ended_at", "abandoned_at"])
+        conversation = interaction.conversation
+        realtime.publish(
+            audiences=conversation_audiences(conversation),
+            type=events.INTERACTION_ENDED,
+            payload=events.interaction_payload(interaction),
+        )
+        lifecycle_notify(
+            Lifecycle.ENDED, conversation=conversation, interaction=interaction, reason=reason
+        )
         _after_interaction_end(interaction)
         if interaction.agent_id:
-            routing.agent_work_state_sync(user_id=interaction.agent_id)
+            agent_state.agent_work_state_sync(user_id=interaction.agent_id)
         if interaction.service_id:
-            routing.route_service_on_commit(interaction.service_id)
+            route_service_on_commit(interaction.service_id)
     return interaction
 
 
@@ -59,42 +67,37 @@ def _after_interaction_end(interaction: Interaction) -> None:
     still_open = conversation.interactions.exclude(state=Interaction.State.ENDED).exists()
     if still_open or conversation.status != Conversation.Status.OPEN:
         return
+    _wrap_up_or_close(conversation)
+
+
+def _wrap_up_or_close(conversation: Conversation) -> None:
     service = conversation.service
     now = timezone.now()
     if conversation.agent_id and (service.after_call_work or service.disposition_required):
         conversation.status = Conversation.Status.WRAP_UP
         conversation.wrap_up_started_at = now
         conversation.save(update_fields=["status", "wrap_up_started_at"])
-        _publish(conversation, "conversation.wrap_up")
+        _publish(conversation, events.CONVERSATION_WRAP_UP)
     else:
-        _close(conversation, now=now)
+        conversation_close_locked(conversation, now=now)
 
 
 def conversation_end(*, conversation: Conversation, user: AbstractBaseUser) -> Conversation:
     """The agent ends every open interaction of the conversation (then wrap-up or closed)."""
     with transaction.atomic():
         conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
-        _ensure_handler(conversation, user)
+        ensure_handler(conversation, user)
         if conversation.status != Conversation.Status.OPEN:
             return conversation
         interactions = list(conversation.interactions.exclude(state=Interaction.State.ENDED))
         for interaction in interactions:
-            interaction_end(interaction=interaction)
+            interaction_end(interaction=interaction, reason="agent")
         if not interactions:
-            _after_interaction_end_of(conversation)
+            _wrap_up_or_close(conversation)
+            if conversation.agent_id:
+                agent_state.agent_work_state_sync(user_id=conversation.agent_id)
         conversation.refresh_from_db()
     return conversation
-
-
-def _after_interaction_end_of(conversation: Conversation) -> None:
-    """A conversation with no open interaction left (e.g. all ended by the customer)."""
-    last = conversation.interactions.order_by("-ended_at", "-id").first()
-    if last is not None:
-        _after_interaction_end(last)
-    else:
-        _close(conversation, now=timezone.now())
-    if conversation.agent_id:
-        routing.agent_work_state_sync(user_id=conversation.agent_id)
 
 
 def conversation_wrap_up(
@@ -107,11 +110,11 @@ def conversation_wrap_up(
     """Submit wrap-up: disposition (required when the service says so) and notes; closes."""
     with transaction.atomic():
         conversation = (
-            Conversation.objects.select_for_update()
+            Conversation.objects.select_for_update(of=("self",))
             .select_related("service")
             .get(pk=conversation.pk)
         )
-        _ensure_handler(conversation, user)
+        ensure_handler(conversation, user)
         if conversation.status == Conversation.Status.OPEN:
             raise InvalidState(gettext("End the conversation's interactions before wrap-up."))
         if disposition is not None and (
@@ -126,9 +129,9 @@ def conversation_wrap_up(
             )
         conversation.disposition = disposition
         conversation.wrap_up_notes = (notes or "").strip()
-        _close(conversation, now=timezone.now())
+        conversation_close_locked(conversation, now=timezone.now())
         if conversation.agent_id:
-            routing.agent_work_state_sync(user_id=conversation.agent_id)
+            agent_state.agent_work_state_sync(user_id=conversation.agent_id)
     return conversation
 
 
@@ -151,7 +154,7 @@ def wrap_up_expire(*, conversation_id: int) -> bool:
     """Close one conversation whose after-call-work time ran out; idempotent."""
     with transaction.atomic():
         conversation = (
-            Conversation.objects.select_for_update()
+            Conversation.objects.select_for_update(of=("self",))
             .select_related("service")
             .filter(pk=conversation_id, status=Conversation.Status.WRAP_UP)
             .first()
@@ -169,35 +172,24 @@ def wrap_up_expire(*, conversation_id: int) -> bool:
             interaction=interaction,
             body=stored_text(SystemLine.WRAP_UP_TIMED_OUT),
         )
-        _close(conversation, now=timezone.now())
+        conversation_close_locked(conversation, now=timezone.now())
         if conversation.agent_id:
-            routing.agent_work_state_sync(user_id=conversation.agent_id)
+            agent_state.agent_work_state_sync(user_id=conversation.agent_id)
     return True
 
 
-def _close(conversation: Conversation, *, now) -> None:
+def conversation_close_locked(conversation: Conversation, *, now: datetime) -> None:
+    """Close a conversation whose row the caller holds locked."""
     conversation.status = Conversation.Status.CLOSED
     conversation.closed_at = now
     conversation.save()
-    _publish(conversation, "conversation.closed")
+    _publish(conversation, events.CONVERSATION_CLOSED)
+    lifecycle_notify(Lifecycle.CLOSED, conversation=conversation)
 
 
 def _publish(conversation: Conversation, type_: str) -> None:
     realtime.publish(
         audiences=conversation_audiences(conversation),
         type=type_,
-        payload={
-            "conversation_id": conversation.pk,
-            "number": conversation.number,
-            "status": conversation.status,
-            "agent_id": conversation.agent_id,
-            "service_id": conversation.service_id,
-        },
+        payload=events.conversation_payload(conversation),
     )
-
-
-def _ensure_handler(conversation: Conversation, user: AbstractBaseUser) -> None:
-    if conversation.agent_id != user.pk and not is_supervisor(user):
-        raise NotFound(gettext("Conversation not found."))
-    if conversation.status == Conversation.Status.CLOSED:
-        raise InvalidState(gettext("The conversation is closed."))

@@ -12,9 +12,10 @@ from contacts.models import Contact
 from contacts.permissions import can_merge
 from contacts.services import contacts_lock
 
-from .models import Conversation
-from .selectors import conversation_audiences
-from .stored_text import SystemLine, stored_text
+from .. import events
+from ..models import Conversation
+from ..selectors import conversation_audiences
+from ..stored_text import SystemLine, stored_text
 from .timeline import system_line_add
 
 PARTICIPANT = "conversations"
@@ -135,7 +136,9 @@ def conversation_move(
             "contact_id": target.pk,
             "contact_name": target.display_name,
         }
-        realtime.publish(audiences=audiences, type="conversation.contact_changed", payload=payload)
+        realtime.publish(
+            audiences=audiences, type=events.CONVERSATION_CONTACT_CHANGED, payload=payload
+        )
     return conversation
 
 

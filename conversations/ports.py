@@ -1,0 +1,135 @@
+"""Ports: what ``conversations`` needs from the channels, which it never imports.
+
+``channels_app`` fills these registries in its ``AppConfig.ready()``:
+
+- **Outbound senders** (channel -> adapter): an adapter takes a Message and returns a
+  :class:`SendResult`, or raises :class:`SendError` with ``transient`` set when a retry may succeed
+  (timeouts, 5xx, 429) and unset when it never will (bad number, 4xx). An adapter that can ask its
+  provider what became of a message it handed over implements ``reconcile`` too.
+- **Sender addresses** (channel -> provider of the addresses a service may send from).
+- **Lifecycle listeners** (channel -> listeners): called inside the writing transaction on every
+  interaction event (queued, offered, assigned, transferred, participant joined/left, ended) and on
+  conversation events (closed, reopened). A channel learns what happened to its conversation here,
+  never by polling; what it tells its customer it writes in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from .models import Conversation, Interaction, Message
+
+
+# --- Outbound ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SendResult:
+    provider_id: str
+    status: str
+
+
+class SendError(Exception):
+    def __init__(self, message: str, *, transient: bool, code: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.transient = transient
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    """What the provider says became of a message handed over earlier.
+
+    ``provider_id`` is set when the provider knows the message (found by its id, or by what was
+    sent when the send crashed before the id was recorded); ``status`` is the message status it
+    maps to. ``found`` False means the provider has no such message: it was never sent.
+    """
+
+    found: bool
+    provider_id: str = ""
+    status: str = ""
+    error_code: str = ""
+    error_message: str = ""
+
+
+class OutboundSender(Protocol):
+    def send(self, message: Message) -> SendResult: ...
+
+
+class ReconcilingSender(OutboundSender, Protocol):
+    def reconcile(self, message: Message) -> Reconciliation: ...
+
+
+_senders: dict[str, OutboundSender] = {}
+
+
+def register_sender(channel: str, sender: OutboundSender) -> None:
+    _senders[channel] = sender
+
+
+def get_sender(channel: str) -> OutboundSender:
+    try:
+        return _senders[channel]
+    except KeyError:
+        raise SendError(f"No outbound adapter for channel '{channel}'.", transient=False) from None
+
+
+AddressProvider = Callable[[int], list[str]]
+_address_providers: dict[str, AddressProvider] = {}
+
+
+def register_sender_addresses(channel: str, provider: AddressProvider) -> None:
+    """``provider(service_id)`` lists the addresses (e.g. entry point numbers) a service may send
+    ``channel`` messages from, preferred first."""
+    _address_providers[channel] = provider
+
+
+def sender_addresses(*, channel: str, service_id: int) -> list[str]:
+    provider = _address_providers.get(channel)
+    return provider(service_id) if provider else []
+
+
+# --- Lifecycle --------------------------------------------------------------------------------
+
+
+class Lifecycle:
+    """What can happen to an interaction or its conversation."""
+
+    QUEUED = "queued"  # waiting in a service queue (new, re-queued, transferred to a service)
+    OFFERED = "offered"  # proposed to an agent
+    ASSIGNED = "assigned"  # an agent took it (``agent_id``; ``previous_agent_id`` on a handover)
+    TRANSFERRED = "transferred"  # handed to ``agent_id`` by ``previous_agent_id``, or to a service
+    PARTICIPANT_JOINED = "participant_joined"  # ``agent_id`` joined (conference)
+    PARTICIPANT_LEFT = "participant_left"  # ``agent_id`` left (conference)
+    ENDED = "ended"  # the interaction ended (``reason``)
+    CLOSED = "closed"  # the conversation closed (sent to every channel of the conversation)
+    REOPENED = "reopened"  # the conversation reopened
+
+
+@dataclass(frozen=True)
+class LifecycleEvent:
+    kind: str
+    conversation: Conversation
+    interaction: Interaction | None = None
+    agent_id: int | None = None
+    previous_agent_id: int | None = None
+    service_id: int | None = None
+    reason: str = ""
+
+
+LifecycleListener = Callable[[LifecycleEvent], None]
+_listeners: dict[str, list[LifecycleListener]] = {}
+
+
+def register_lifecycle_listener(channel: str, listener: LifecycleListener) -> None:
+    listeners = _listeners.setdefault(channel, [])
+    if listener not in listeners:
+        listeners.append(listener)
+
+
+def lifecycle_listeners(channel: str) -> list[LifecycleListener]:
+    return list(_listeners.get(channel, ()))

@@ -1,0 +1,101 @@
+"""Writers for conversations, interactions, messages, routing and agent state: the only code
+that changes them. Split by area; everything public is importable from here.
+
+- ``inbound``: every customer message, call or email that arrives
+- ``outbound``: the outbox (agents' replies), delivery, status callbacks, the sweeper
+- ``queue``: service queues and routing; ``offers``: offers and their answers
+- ``agent_state``: Ready / Not Ready / Busy / After Call Work / Logged out, presence
+- ``handover``: transfers and conferences; ``closing``: ending, wrap-up, close-out
+- ``timeline``: system lines and notes; ``contact_moves``: conversations following contacts
+- ``lifecycle``: telling the channels what happened (the lifecycle port)
+
+Every function runs in one transaction, locks what it changes, appends events through
+``contactcenter.realtime.publish`` and starts jobs only after commit (``triggers``).
+"""
+
+from .agent_state import (
+    agent_disconnected,
+    agent_logged_in,
+    agent_logging_out,
+    agent_seen,
+    agent_state_force,
+    agent_state_set,
+    agent_work_state_sync,
+    disconnected_agent_ids,
+)
+from .closing import (
+    conversation_end,
+    conversation_wrap_up,
+    expired_wrap_up_ids,
+    interaction_end,
+    wrap_up_expire,
+)
+from .contact_moves import conversation_move
+from .handover import (
+    conference_invite,
+    conversation_leave,
+    transfer_to_agent,
+    transfer_to_service,
+)
+from .inbound import InboundRecord, InboundResult, continuation_window, inbound_receive
+from .lifecycle import lifecycle_notify
+from .offers import expired_offer_ids, offer_accept, offer_expire, offer_reject
+from .outbound import (
+    message_deliver,
+    message_retry,
+    message_send,
+    message_status_update,
+    outbound_reconcile,
+    outbound_stuck_ids,
+)
+from .queue import (
+    interaction_enqueue,
+    interaction_pull,
+    preferred_agent_for,
+    route_service,
+    services_with_waiting,
+)
+from .timeline import note_add, system_line_add
+
+__all__ = [
+    "InboundRecord",
+    "InboundResult",
+    "agent_disconnected",
+    "agent_logged_in",
+    "agent_logging_out",
+    "agent_seen",
+    "agent_state_force",
+    "agent_state_set",
+    "agent_work_state_sync",
+    "conference_invite",
+    "continuation_window",
+    "conversation_end",
+    "conversation_leave",
+    "conversation_move",
+    "conversation_wrap_up",
+    "disconnected_agent_ids",
+    "expired_offer_ids",
+    "expired_wrap_up_ids",
+    "inbound_receive",
+    "interaction_end",
+    "interaction_enqueue",
+    "interaction_pull",
+    "lifecycle_notify",
+    "message_deliver",
+    "message_retry",
+    "message_send",
+    "message_status_update",
+    "note_add",
+    "offer_accept",
+    "offer_expire",
+    "offer_reject",
+    "outbound_reconcile",
+    "outbound_stuck_ids",
+    "preferred_agent_for",
+    "route_service",
+    "services_with_waiting",
+    "system_line_add",
+    "transfer_to_agent",
+    "transfer_to_service",
+    "wrap_up_expire",
+]

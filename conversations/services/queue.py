@@ -1,0 +1,163 @@
+"""Service queues and routing: who gets offered what.
+
+Correctness under concurrency: an interaction is taken from the queue with
+``SELECT ... FOR UPDATE SKIP LOCKED`` and an agent is locked the same way before their load is
+read, so every assignment to an agent happens while holding that agent's row lock: no agent ever
+exceeds capacity, and the partial unique constraint on live offers means no interaction is ever
+offered twice, with any number of web and worker processes routing at once.
+
+Routing runs on events (inbound, agent Ready, interaction ended, offer rejected/expired) through
+``triggers.route_service_on_commit`` plus a periodic sweep (``conversations.tasks.route_all``).
+"""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext
+
+from contactcenter import realtime
+from contactcenter.exceptions import InvalidState, NotFound
+
+from .. import events
+from ..capacity import (
+    ROUTABLE_STATES,
+    candidate_profile_ids,
+    has_capacity_for,
+    in_ramp_up,
+    service_agents,
+)
+from ..models import AgentProfile, Conversation, Interaction, Offer
+from ..ports import Lifecycle
+from . import offers
+from .lifecycle import lifecycle_notify
+from .triggers import route_service_on_commit
+
+QUEUE_SCAN = 50
+
+
+def route_service(*, service_id: int, limit: int = 500) -> int:
+    """Make offers for the service's queue until nobody eligible is left; returns offers made."""
+    made = 0
+    while made < limit:
+        with transaction.atomic():
+            offer = _route_one(service_id=service_id)
+        if offer is None:
+            break
+        made += 1
+    return made
+
+
+def services_with_waiting() -> list[int]:
+    return list(
+        Interaction.objects.filter(state=Interaction.State.QUEUED, service__isnull=False)
+        .values_list("service_id", flat=True)
+        .distinct()
+    )
+
+
+def interaction_enqueue(*, interaction: Interaction, preferred_agent_id: int | None = None) -> None:
+    """Put an interaction in its service queue (called inside the caller's transaction)."""
+    now = timezone.now()
+    interaction.state = Interaction.State.QUEUED
+    interaction.agent = None
+    interaction.queued_at = interaction.queued_at or now
+    interaction.service_id = interaction.service_id or interaction.conversation.service_id
+    if preferred_agent_id:
+        interaction.preferred_agent_id = preferred_agent_id
+    interaction.save()
+    realtime.publish(
+        audiences=[realtime.SUPERVISORS, realtime.service_audience(interaction.service_id)],
+        type=events.QUEUE_CHANGED,
+        payload=events.queue_payload(
+            service_id=interaction.service_id, interaction_id=interaction.pk
+        ),
+    )
+    lifecycle_notify(
+        Lifecycle.QUEUED,
+        conversation=interaction.conversation,
+        interaction=interaction,
+        service_id=interaction.service_id,
+    )
+    route_service_on_commit(interaction.service_id)
+
+
+def _route_one(*, service_id: int) -> Offer | None:
+    heads = (
+        Interaction.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(service_id=service_id, state=Interaction.State.QUEUED)
+        .select_related("service", "conversation")
+        .order_by("-priority", "queued_at", "id")[:QUEUE_SCAN]
+    )
+    for interaction in heads:
+        profile = _pick_agent(interaction)
+        if profile is not None:
+            return offers.offer_create(interaction=interaction, profile=profile)
+    return None
+
+
+def _pick_agent(interaction: Interaction) -> AgentProfile | None:
+    for profile_id in candidate_profile_ids(interaction):
+        profile = (
+            AgentProfile.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("user")
+            .filter(pk=profile_id, state__in=ROUTABLE_STATES)
+            .first()
+        )
+        if profile is None:
+            continue  # another router holds this agent, or their state just changed
+        if in_ramp_up(profile=profile, channel=interaction.channel):
+            continue
+        if has_capacity_for(profile=profile, channel=interaction.channel):
+            return profile
+    return None
+
+
+def interaction_pull(*, interaction: Interaction, user: AbstractBaseUser) -> Offer:
+    """An agent takes a waiting interaction straight from a service queue (e.g. an email)."""
+    with transaction.atomic():
+        interaction = (
+            Interaction.objects.select_for_update(of=("self",))
+            .select_related("service", "conversation")
+            .filter(pk=interaction.pk)
+            .first()
+        )
+        if interaction is None or interaction.state != Interaction.State.QUEUED:
+            raise InvalidState(gettext("This interaction is no longer waiting."))
+        if interaction.personal_agent_id and interaction.personal_agent_id != user.pk:
+            raise NotFound(gettext("Interaction not found."))
+        member = (
+            service_agents(interaction.service_id)
+            .filter(user=user)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        profile = (
+            AgentProfile.objects.select_for_update(of=("self",))
+            .select_related("user")
+            .filter(pk=member)
+            .first()
+        )
+        if member is None or profile is None:
+            raise NotFound(gettext("Interaction not found."))
+        if not has_capacity_for(profile=profile, channel=interaction.channel):
+            raise InvalidState(gettext("You have no spare capacity for this channel."))
+        offer = offers.offer_create(interaction=interaction, profile=profile)
+        if offer.state == Offer.State.OFFERED:
+            offer = offers.offer_accept(offer_id=offer.pk, user=user)
+    return offer
+
+
+def preferred_agent_for(*, contact_id: int, now: datetime) -> int | None:
+    """The agent who last served this contact, within the routing continuation window."""
+    since = now - timedelta(seconds=settings.ROUTING_CONTINUATION_SECONDS)
+    return (
+        Conversation.objects.filter(contact_id=contact_id, agent__isnull=False)
+        .filter(Q(closed_at__gte=since) | Q(closed_at__isnull=True))
+        .order_by("-opened_at")
+        .values_list("agent_id", flat=True)
+        .first()
+    )
