@@ -21,19 +21,18 @@ migrate: venv
 demo: migrate
 	$(PY) manage.py seed_demo
 
-# Serves HTTP + websockets on $(HOST):$(PORT). With DATABASE_URL and REDIS_URL set, also starts a
-# Celery worker and beat next to the server (stopped with it).
+# Serves HTTP + websockets on $(HOST):$(PORT). With DATABASE_URL and REDIS_URL set, also runs a
+# Celery worker per queue group and one beat (Procfile.dev), restarted when they exit.
 run: demo
 	@if [ -n "$$REDIS_URL" ]; then \
-	  $(VENV)/bin/celery -A contactcenter worker -B -Q realtime,outbound,maintenance --loglevel=INFO & \
-	  trap "kill $$! 2>/dev/null" EXIT INT TERM; \
-	  $(VENV)/bin/uvicorn contactcenter.asgi:application --host $(HOST) --port $(PORT) --log-level info; \
+	  HOST=$(HOST) PORT=$(PORT) PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m contactcenter.supervise Procfile.dev; \
 	else \
 	  $(VENV)/bin/uvicorn contactcenter.asgi:application --host $(HOST) --port $(PORT) --log-level info; \
 	fi
 
+# A worker for every queue and the beat, restarted when they exit (services mode, no web).
 worker: venv
-	$(VENV)/bin/celery -A contactcenter worker -B -Q realtime,outbound,maintenance --loglevel=INFO
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m contactcenter.supervise Procfile.dev worker-realtime worker-outbound beat
 
 test: venv
 	$(VENV)/bin/pytest $(PYTEST_ARGS)

@@ -11,6 +11,7 @@ class ChannelsAppConfig(AppConfig):
         from conversations.ports import register_sender, register_sender_addresses
         from conversations.stored_text import stored_text_register
 
+        from . import tasks  # noqa: F401 (registered for the beat and by-name jobs)
         from .conversation_ops import AGENT_LINES
         from .services import entry_point_addresses
         from .sms.adapters import sms_sender_from_settings

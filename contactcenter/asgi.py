@@ -1,4 +1,4 @@
-"""ASGI entry point: Django for HTTP, Channels for /ws/ (origin-checked, session-authenticated)."""
+"""ASGI entry point: Django for HTTP, Channels for /ws/ (same-origin, session-authenticated)."""
 
 import logging
 import os
@@ -10,13 +10,13 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.urls import path  # noqa: E402
 
 from channels_app.webchat.routing import (  # noqa: E402
     websocket_urlpatterns as chat_websocket_urlpatterns,
 )
+from contactcenter.ws import SameOriginValidator  # noqa: E402
 from conversations.consumers import AgentConsumer  # noqa: E402
 
 logging.getLogger("contactcenter").info(
@@ -40,8 +40,6 @@ websocket_urlpatterns = [
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
-        ),
+        "websocket": SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -1,19 +1,39 @@
 """The event log and its doorbell.
 
-``publish`` appends an Event row in the caller's transaction and, only after commit, rings the
-audience's group on the channel layer with the event. The layer is at-most-once; consumers catch
-up from the log (``events_for_replay``) on hello and on every heartbeat, so a lost ring only
-delays an event, never loses it.
+``publish`` appends Event rows in the caller's transaction; after commit the audiences' groups are
+rung on the channel layer, once per audience per transaction. A ring carries no event: it only
+tells the sockets of an audience to read the log (``events_after``), so a ring that is lost,
+late, duplicated or out of order changes nothing but timing. The log is the record.
+
+Exactly once, in order, without gaps — the **settled cursor**. Ids are handed out at insert, not
+at commit, so an event with a smaller id can become visible after a larger one. A socket therefore
+does not resume from "the highest id it sent" (a late commit below it would be skipped for good);
+it resumes from its *settled cursor*: the highest id below which every event has either committed
+or been rolled back, because it was inserted more than ``EVENT_SETTLE_SECONDS`` ago (transactions
+that append events are short; PostgreSQL sessions idle in a transaction longer than that are
+ended). Events above the cursor are sent once each (the socket remembers which), in id order.
+
+Order per conversation: every writer that appends events about a conversation holds that
+conversation's row lock while it does (``select_for_update``), so two transactions on one
+conversation commit in the order of their event ids, and a socket reading the log in id order
+after each ring sees them in that order.
 """
 
+from __future__ import annotations
+
+import asyncio
+import contextlib
 import logging
-from datetime import timedelta
+import os
+import threading
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Min, Q
+from django.db.models import Min
 from django.utils import timezone
 
 from .models import Event
@@ -21,7 +41,8 @@ from .models import Event
 logger = logging.getLogger(__name__)
 
 SUPERVISORS = "supervisors"
-REPLAY_LIMIT = 1000
+REPLAY_LIMIT = 500
+RING = "event.ring"
 
 
 def agent_audience(user_id: int) -> str:
@@ -36,54 +57,218 @@ def service_audience(service_id: int) -> str:
     return f"service.{service_id}"
 
 
+# --- Writing ----------------------------------------------------------------------------------
+
+
 def publish(*, audiences: list[str] | str, type: str, payload: dict) -> list[Event]:
-    """Append one event per audience now; ring the groups after the transaction commits."""
+    """Append one event per audience now; ring the audiences after the transaction commits."""
     if isinstance(audiences, str):
         audiences = [audiences]
-    events = [
-        Event.objects.create(audience=audience, type=type, payload=payload)
-        for audience in dict.fromkeys(audiences)
-    ]
-    transaction.on_commit(lambda: ring(events))
+    events = Event.objects.bulk_create(
+        [
+            Event(audience=audience, type=type, payload=payload)
+            for audience in dict.fromkeys(audiences)
+        ]
+    )
+    ring_on_commit(event.audience for event in events)
     return events
 
 
-def ring(events: list[Event]) -> None:
+class _Rings:
+    """The audiences a transaction will ring when it commits (one ring per audience)."""
+
+    __qualname__ = "realtime rings"
+
+    def __init__(self) -> None:
+        self.audiences: dict[str, None] = {}
+        self.rang = False
+
+    def __call__(self) -> None:
+        self.rang = True
+        ring(list(self.audiences))
+
+
+def ring_on_commit(audiences: Iterable[str]) -> None:
+    """Ring ``audiences`` once the current transaction commits (right away outside one)."""
+    connection = transaction.get_connection()
+    if connection.in_atomic_block:
+        enclosing = set(connection.savepoint_ids)
+        for savepoints, pending, _robust in connection.run_on_commit:
+            if isinstance(pending, _Rings) and not pending.rang and savepoints <= enclosing:
+                pending.audiences.update(dict.fromkeys(audiences))
+                return
+    rings = _Rings()
+    rings.audiences.update(dict.fromkeys(audiences))
+    transaction.on_commit(rings, robust=True)
+
+
+def ring(audiences: list[str]) -> None:
+    """Ring each audience's group: its sockets read the log. Never raises (the log is the
+    record: a lost ring is recovered by the sockets' next heartbeat)."""
+    if not audiences:
+        return
     layer = get_channel_layer()
     if layer is None:
         return
-    for event in events:
+    messages = [(audience, {"type": RING, "audience": audience}) for audience in audiences]
+    try:
+        if _uses_redis(layer):
+            _bell().send(layer, messages)
+        else:
+            async_to_sync(_group_send_all)(layer, messages)
+    except Exception as exc:
+        logger.warning("realtime: ring of %s failed (%s)", ",".join(audiences), exc)
+
+
+def ring_group(group: str, message: dict) -> None:
+    """Best-effort, after commit: for ephemeral signals that are not worth an event row (typing,
+    "refresh this panel")."""
+
+    def send() -> None:
+        layer = get_channel_layer()
+        if layer is None:
+            return
         try:
-            async_to_sync(layer.group_send)(
-                event.audience, {"type": "event.ring", "event": event.as_message()}
-            )
-        except Exception:
-            # The log is the record: a lost ring is recovered by the next heartbeat catch-up.
-            logger.warning("realtime ring failed for event %s", event.id, exc_info=True)
+            if _uses_redis(layer):
+                _bell().send(layer, [(group, message)])
+            else:
+                async_to_sync(_group_send_all)(layer, [(group, message)])
+        except Exception as exc:
+            logger.warning("realtime: ring to %s failed (%s)", group, exc)
+
+    transaction.on_commit(send, robust=True)
+
+
+async def _group_send_all(layer, messages: list[tuple[str, dict]]) -> None:
+    for group, message in messages:
+        await layer.group_send(group, message)
+
+
+def _uses_redis(layer) -> bool:
+    return type(layer).__module__.startswith("channels_redis")
+
+
+class _Bell:
+    """Rings from synchronous code (views, tasks) through one event loop per process, kept
+    running on a thread, so the channel layer's Redis connections are reused instead of opened
+    per ring. Sends are fire-and-forget with a bound: a slow Redis never holds up a request."""
+
+    TIMEOUT_SECONDS = 2.0
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self.loop = asyncio.new_event_loop()
+        thread = threading.Thread(target=self.loop.run_forever, name="realtime-bell", daemon=True)
+        thread.start()
+
+    def send(self, layer, messages: list[tuple[str, dict]]) -> None:
+        future = asyncio.run_coroutine_threadsafe(
+            asyncio.wait_for(_group_send_all(layer, messages), self.TIMEOUT_SECONDS), self.loop
+        )
+        future.add_done_callback(_log_ring_failure)
+
+
+def _log_ring_failure(future) -> None:
+    with contextlib.suppress(Exception):
+        exc = future.exception()
+        if exc is not None:
+            logger.warning("realtime: ring failed (%s: %s)", type(exc).__name__, exc)
+
+
+_bell_lock = threading.Lock()
+_bell_instance: _Bell | None = None
+
+
+def _bell() -> _Bell:
+    global _bell_instance
+    with _bell_lock:
+        if _bell_instance is None or _bell_instance.pid != os.getpid():  # new after a fork
+            _bell_instance = _Bell()
+        return _bell_instance
+
+
+# --- Reading ----------------------------------------------------------------------------------
+
+
+def settle_cutoff() -> datetime:
+    """Events inserted before this instant have committed or rolled back."""
+    return timezone.now() - timedelta(seconds=settings.EVENT_SETTLE_SECONDS)
+
+
+def page_cursor() -> int:
+    """The settled cursor of a page rendered now: its socket replays what came after it (a few
+    seconds of events the page may already show; applying them again must be harmless)."""
+    return (
+        Event.objects.filter(created_at__lt=settle_cutoff())
+        .order_by("-created_at", "-id")
+        .values_list("id", flat=True)
+        .first()
+        or 0
+    )
 
 
 def latest_event_id() -> int:
     return Event.objects.order_by("-id").values_list("id", flat=True).first() or 0
 
 
-def replay_gap_too_old(last_event_id: int) -> bool:
-    """True when events after ``last_event_id`` may have been pruned: the page must reload."""
-    if last_event_id <= 0:
+def replay_gap_too_old(cursor: int) -> bool:
+    """True when events after ``cursor`` may have been pruned: the page must reload."""
+    if cursor <= 0:
         return False
     oldest = Event.objects.aggregate(oldest=Min("id"))["oldest"]
-    return oldest is not None and oldest > last_event_id + 1
+    return oldest is not None and oldest > cursor + 1
 
 
-def events_for_replay(*, audiences: list[str], last_event_id: int) -> list[Event]:
-    """Events after ``last_event_id`` plus a short overlap before it.
+def events_after(*, audiences: list[str], after_id: int, limit: int = REPLAY_LIMIT) -> list[Event]:
+    """The audiences' events with an id above ``after_id``, in id order (reads only those rows,
+    by the (audience, id) index)."""
+    return list(
+        Event.objects.filter(audience__in=audiences, id__gt=after_id).order_by("id")[:limit]
+    )
 
-    Ids are handed out at insert, not at commit, so an event with a smaller id can become visible
-    after a larger one. The overlap (recent events at or below the last id) catches those; the
-    caller drops ids the client already has.
+
+class EventCursor:
+    """One socket's position in the log: sends each event of its audiences exactly once, in id
+    order, and resumes from its settled cursor (see the module docstring).
+
+    ``pump()`` reads the log after the cursor and returns the events not sent yet, advancing the
+    cursor over those that have settled; call it on hello, on every ring and every heartbeat.
     """
-    overlap_since = timezone.now() - timedelta(seconds=settings.EVENT_REPLAY_OVERLAP_SECONDS)
-    query = Q(id__gt=last_event_id) | Q(created_at__gte=overlap_since)
-    return list(Event.objects.filter(query, audience__in=audiences).order_by("id")[:REPLAY_LIMIT])
+
+    SENT_MEMORY = 20_000
+
+    def __init__(self, audiences: list[str], *, cursor: int = 0, seen: Iterable[int] = ()) -> None:
+        self.audiences = list(audiences)
+        self.cursor = max(0, int(cursor))
+        self.sent: set[int] = {int(i) for i in seen if int(i) > self.cursor}
+
+    def pump(self, *, max_pages: int = 10) -> list[Event]:
+        """Synchronous (call through ``database_sync_to_async``)."""
+        fresh: list[Event] = []
+        cutoff = settle_cutoff()
+        after = self.cursor
+        for _page in range(max_pages):
+            rows = events_after(audiences=self.audiences, after_id=after)
+            for event in rows:
+                if event.id not in self.sent:
+                    self.sent.add(event.id)
+                    fresh.append(event)
+            # Every id below an event inserted before the cutoff has settled.
+            settled = [event.id for event in rows if event.created_at < cutoff]
+            if settled:
+                self._advance(max(settled))
+            if len(rows) < REPLAY_LIMIT:
+                break
+            after = rows[-1].id
+        return fresh
+
+    def _advance(self, settled: int) -> None:
+        if settled > self.cursor:
+            self.cursor = settled
+            self.sent = {i for i in self.sent if i > settled}
+        if len(self.sent) > self.SENT_MEMORY:
+            # Far more unsettled events than transactions can leave open: drop the oldest.
+            self.sent = set(sorted(self.sent)[-self.SENT_MEMORY :])
 
 
 def prune_events(*, older_than_hours: int | None = None) -> int:

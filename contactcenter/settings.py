@@ -10,6 +10,7 @@ Two modes:
 import contextlib
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -100,33 +101,104 @@ TEMPLATES = [
 # --- Database -----------------------------------------------------------------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 SQLITE_PATH = os.environ.get("SQLITE_PATH", str(BASE_DIR / "db.sqlite3"))
-DATABASES = {
-    "default": dj_database_url.parse(
-        DATABASE_URL, conn_max_age=0 if TESTING else 60, conn_health_checks=True
-    )
-    if DATABASE_URL
-    else {
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": SQLITE_PATH,
-        "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
-        "TEST": {"NAME": os.environ.get("SQLITE_TEST_PATH", str(BASE_DIR / "test-db.sqlite3"))},
+# PostgreSQL connections come from a pool per process (Django's, psycopg_pool): never one
+# persistent connection per thread (under ASGI every request has its own thread, and
+# CONN_MAX_AGE kept one connection per request until PostgreSQL ran out). Off in the pytest
+# process itself; behind PgBouncer in transaction mode, set DATABASE_POOL=0.
+DATABASE_POOL = env_bool(
+    "DATABASE_POOL", DATABASE_URL.startswith("postgres") and "pytest" not in sys.modules
+)
+DATABASE_POOL_MAX_SIZE = int(os.environ.get("DATABASE_POOL_MAX_SIZE", "8"))
+DATABASE_POOL_TIMEOUT = float(os.environ.get("DATABASE_POOL_TIMEOUT", "10"))
+# Events must have committed within this many seconds of being appended (see realtime.py);
+# PostgreSQL ends sessions idle in a transaction for longer than twice that.
+EVENT_SETTLE_SECONDS = int(os.environ.get("EVENT_SETTLE_SECONDS", "15"))
+
+
+def _database_settings() -> dict:
+    if not DATABASE_URL:
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": SQLITE_PATH,
+            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
+            "TEST": {"NAME": os.environ.get("SQLITE_TEST_PATH", str(BASE_DIR / "test-db.sqlite3"))},
+        }
+    # conn_health_checks: pooled connections are checked before use (a PostgreSQL restart costs
+    # no request).
+    database = dj_database_url.parse(DATABASE_URL, conn_max_age=0, conn_health_checks=True)
+    if database["ENGINE"].endswith("postgresql"):
+        options = database.setdefault("OPTIONS", {})
+        idle_ms = EVENT_SETTLE_SECONDS * 2000
+        options["options"] = f"-c idle_in_transaction_session_timeout={idle_ms}"
+        options.setdefault("connect_timeout", 5)
+        if DATABASE_POOL:
+            options["pool"] = {
+                "min_size": 1,
+                "max_size": DATABASE_POOL_MAX_SIZE,
+                "timeout": DATABASE_POOL_TIMEOUT,
+            }
+    if os.environ.get("TEST_DATABASE_NAME"):
+        database["TEST"] = {"NAME": os.environ["TEST_DATABASE_NAME"]}
+    return database
+
+
+DATABASES = {"default": _database_settings()}
+# A PostgreSQL streaming replica for heavy read-only work (reports): never for what agents see
+# live, which must read its own writes.
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = {
+        **dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=0, conn_health_checks=True),
+        "TEST": {"MIRROR": "default"},
     }
-}
-if DATABASE_URL and os.environ.get("TEST_DATABASE_NAME"):
-    DATABASES["default"]["TEST"] = {"NAME": os.environ["TEST_DATABASE_NAME"]}
+REPORTS_DATABASE = "replica" if DATABASE_REPLICA_URL else "default"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: channel layer and Celery ----------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
 RUN_MODE = "services" if (DATABASE_URL and REDIS_URL) else "embedded"
 
+# Redis connections: reads time out well above channels-redis's blocking receive (5 s) so an
+# idle socket never dies of a timeout, connections are checked when they sat idle, and a Redis
+# that is down is noticed in seconds rather than hanging a request.
+REDIS_SOCKET_TIMEOUT = float(os.environ.get("REDIS_SOCKET_TIMEOUT", "15"))
+REDIS_CONNECT_TIMEOUT = float(os.environ.get("REDIS_CONNECT_TIMEOUT", "2"))
+CHANNEL_LAYER_GROUP_EXPIRY = int(os.environ.get("CHANNEL_LAYER_GROUP_EXPIRY", "180"))
+REDIS_SENTINELS = [
+    (host.rsplit(":", 1)[0], int(host.rsplit(":", 1)[1])) for host in env_list("REDIS_SENTINELS")
+]
+REDIS_SENTINEL_MASTER = os.environ.get("REDIS_SENTINEL_MASTER", "mymaster")
+
+
+def _channel_layer_host() -> dict:
+    connection = {
+        "socket_timeout": REDIS_SOCKET_TIMEOUT,
+        "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+        "socket_keepalive": True,
+        "health_check_interval": 10,
+        "retry_on_timeout": True,
+    }
+    if REDIS_SENTINELS:
+        return {
+            "sentinels": REDIS_SENTINELS,
+            "master_name": REDIS_SENTINEL_MASTER,
+            "sentinel_kwargs": {"socket_connect_timeout": REDIS_CONNECT_TIMEOUT},
+            **connection,
+        }
+    return {"address": REDIS_URL, **connection}
+
+
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                "hosts": [_channel_layer_host()],
                 "prefix": os.environ.get("CHANNEL_LAYER_PREFIX", "asgi"),
+                # Sockets re-join their groups on every heartbeat (20 s): a dead consumer's
+                # membership lapses after this instead of a day.
+                "group_expiry": CHANNEL_LAYER_GROUP_EXPIRY,
+                "capacity": 500,
             },
         }
     }
@@ -139,6 +211,8 @@ EMBEDDED_BEAT = env_bool("EMBEDDED_BEAT", not REDIS_URL and not TESTING)
 EMBEDDED_DELAYED_JOBS = env_bool("EMBEDDED_DELAYED_JOBS", not REDIS_URL and not TESTING)
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
+if REDIS_SENTINELS:
+    CELERY_BROKER_URL = ";".join(f"sentinel://{host}:{port}" for host, port in REDIS_SENTINELS)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = False
@@ -149,11 +223,36 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 60
 CELERY_TASK_SOFT_TIME_LIMIT = 45
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Workers reconnect to Redis for ever (a restarted Redis is waited for, not fatal); publishing
+# from a request gives up fast (the sweeps recover what was not enqueued, see contactcenter.jobs).
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_CONNECT_TIMEOUT
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+CELERY_BROKER_HEARTBEAT = 0
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    "socket_timeout": REDIS_SOCKET_TIMEOUT,
+    "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+    "socket_keepalive": True,
+    "health_check_interval": 10,
+    "retry_on_timeout": True,
+}
+if REDIS_SENTINELS:
+    CELERY_BROKER_TRANSPORT_OPTIONS["master_name"] = REDIS_SENTINEL_MASTER
 if os.environ.get("CELERY_KEY_PREFIX"):
     # Deployments or test runs sharing one Redis database keep their queues apart (the channel
     # layer's counterpart is CHANNEL_LAYER_PREFIX).
     CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = os.environ["CELERY_KEY_PREFIX"]
+CELERY_BEAT_SCHEDULER = "contactcenter.health:HeartbeatScheduler"
+# Health (/healthz): workers and beat write a heartbeat this often; older than STALE is dead.
+HEALTH_HEARTBEAT_SECONDS = float(os.environ.get("HEALTH_HEARTBEAT_SECONDS", "2"))
+HEALTH_STALE_SECONDS = int(os.environ.get("HEALTH_STALE_SECONDS", "6"))
+HEALTH_KEY_PREFIX = os.environ.get("CELERY_KEY_PREFIX", "cc:")
+CELERY_BEAT_SCHEDULE_FILENAME = os.environ.get(
+    "CELERY_BEAT_SCHEDULE_FILENAME", str(Path(tempfile.gettempdir()) / "contactcenter-beat")
+)
 CELERY_TASK_DEFAULT_QUEUE = "maintenance"
 CELERY_TASK_ROUTES = {
     "conversations.tasks.deliver_message": {"queue": "outbound"},
@@ -163,22 +262,22 @@ CELERY_TASK_ROUTES = {
     "conversations.tasks.route_all": {"queue": "realtime"},
     "conversations.tasks.mark_disconnected_agents": {"queue": "realtime"},
 }
+# Beat: every interval times BEAT_INTERVAL_SCALE (fault tests run the sweeps more often).
+BEAT_INTERVAL_SCALE = float(os.environ.get("BEAT_INTERVAL_SCALE", "1"))
+_BEAT = {
+    "sweep-stuck-outbound": ("conversations.tasks.sweep_outbound", 30.0),
+    "prune-events": ("contactcenter.tasks.prune_events", 3600.0),
+    "webchat-inactivity": ("channels_app.tasks.webchat_inactivity", 15.0),
+    "webchat-sync": ("channels_app.tasks.webchat_sync", 10.0),
+    "expire-offers": ("conversations.tasks.expire_offers", 5.0),
+    "expire-wrap-ups": ("conversations.tasks.expire_wrap_ups", 10.0),
+    "disconnected-agents": ("conversations.tasks.mark_disconnected_agents", 30.0),
+    "prune-idempotency-keys": ("contacts.tasks.prune_idempotency_keys_task", 3600.0),
+    "route-sweep": ("conversations.tasks.route_all", 15.0),
+}
 CELERY_BEAT_SCHEDULE = {
-    "sweep-stuck-outbound": {"task": "conversations.tasks.sweep_outbound", "schedule": 30.0},
-    "prune-events": {"task": "contactcenter.tasks.prune_events", "schedule": 3600.0},
-    "webchat-inactivity": {"task": "channels_app.tasks.webchat_inactivity", "schedule": 15.0},
-    "webchat-sync": {"task": "channels_app.tasks.webchat_sync", "schedule": 10.0},
-    "expire-offers": {"task": "conversations.tasks.expire_offers", "schedule": 5.0},
-    "expire-wrap-ups": {"task": "conversations.tasks.expire_wrap_ups", "schedule": 10.0},
-    "disconnected-agents": {
-        "task": "conversations.tasks.mark_disconnected_agents",
-        "schedule": 30.0,
-    },
-    "prune-idempotency-keys": {
-        "task": "contacts.tasks.prune_idempotency_keys_task",
-        "schedule": 3600.0,
-    },
-    "route-sweep": {"task": "conversations.tasks.route_all", "schedule": 15.0},
+    name: {"task": task, "schedule": max(0.5, seconds * BEAT_INTERVAL_SCALE)}
+    for name, (task, seconds) in _BEAT.items()
 }
 
 # --- Auth, i18n, static -----------------------------------------------------------------------
@@ -211,7 +310,11 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
-if env_bool("TRUST_X_FORWARDED", False):
+# Websockets are accepted from this server's own origin (scheme, host and port) and from these
+# (and CSRF_TRUSTED_ORIGINS), e.g. https://desk.example.com.
+WEBSOCKET_ALLOWED_ORIGINS = env_list("WEBSOCKET_ALLOWED_ORIGINS")
+TRUST_X_FORWARDED = env_bool("TRUST_X_FORWARDED", False)
+if TRUST_X_FORWARDED:
     # Behind a reverse proxy: trust its scheme/host headers (also used to rebuild the URL Twilio
     # signed).
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -270,7 +373,6 @@ CONTACTS_IMPORT_MAX_BYTES = int(os.environ.get("CONTACTS_IMPORT_MAX_BYTES", str(
 # The Active Conversations list shows the customer's wait in red past this many seconds.
 AGENT_REPLY_THRESHOLD_SECONDS = int(os.environ.get("AGENT_REPLY_THRESHOLD_SECONDS", "60"))
 EVENT_RETENTION_HOURS = int(os.environ.get("EVENT_RETENTION_HOURS", "72"))
-EVENT_REPLAY_OVERLAP_SECONDS = int(os.environ.get("EVENT_REPLAY_OVERLAP_SECONDS", "10"))
 OUTBOUND_MAX_RETRIES = int(os.environ.get("OUTBOUND_MAX_RETRIES", "6"))
 OUTBOUND_STUCK_SECONDS = int(os.environ.get("OUTBOUND_STUCK_SECONDS", "120"))
 # Web chat (channels_app.webchat). Per entry point overrides live in WebChatSettings.

@@ -13,7 +13,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from contactcenter.exceptions import ValidationError
 from contactcenter.http import domain_errors_as_json
-from contactcenter.realtime import latest_event_id
+from contactcenter.realtime import page_cursor
+from contactcenter.ws import revoke_session_sockets
 
 from . import selectors, services
 from .models import AgentState, Disposition, MessageStatus, NotReadyReason, Service
@@ -33,7 +34,7 @@ def _desktop_context(request: HttpRequest) -> dict:
     reasons = list(NotReadyReason.objects.filter(active=True))
     return {
         # Read before the data: anything committed after this is replayed over the websocket.
-        "last_event_id": latest_event_id(),
+        "event_cursor": page_cursor(),
         **_list_context(request),
         "profile": selectors.agent_profile_for(user=request.user),
         "agent_states": [AgentState.READY, AgentState.NOT_READY],
@@ -234,7 +235,7 @@ def supervisor_queues(request: HttpRequest) -> HttpResponse:
         if request.GET.get("fragment")
         else "conversations/supervisor_queues.html"
     )
-    return render(request, template, {"figures": figures, "last_event_id": latest_event_id()})
+    return render(request, template, {"figures": figures, "event_cursor": page_cursor()})
 
 
 @login_required
@@ -269,9 +270,10 @@ def message_retry(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 class AgentLogoutView(LogoutView):
-    """Log out, and stop routing to the agent first (Not Ready "logging out")."""
+    """Log out: the agent is Logged out (no more offers) and the sockets of this session close."""
 
     def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
         if request.user.is_authenticated:
             services.agent_logging_out(user=request.user)
+            revoke_session_sockets(request.session.session_key)
         return super().post(request, *args, **kwargs)

@@ -1,6 +1,7 @@
 """Outbound SMS adapters: Twilio through the ``twilio`` client library, or a local outbox."""
 
 import logging
+from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -11,7 +12,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from conversations.models import Message, MessageStatus
-from conversations.ports import OutboundSender, SendError, SendResult
+from conversations.ports import OutboundSender, Reconciliation, SendError, SendResult
 
 from ..models import LocalOutboxItem
 
@@ -75,6 +76,53 @@ class TwilioSmsSender:
         return SendResult(
             provider_id=sent.sid, status=TWILIO_STATUS.get(sent.status, MessageStatus.SENDING)
         )
+
+    def reconcile(self, message: Message) -> Reconciliation:
+        """Ask Twilio what became of ``message``: by its SID when we have it; otherwise (the send
+        crashed before the SID was recorded) by looking for it among the newest messages from our
+        number to theirs: same body, created after we claimed it, not already another row's."""
+        try:
+            if message.provider_id:
+                return _reconciled(self.client.messages(message.provider_id).fetch())
+            interaction = message.interaction
+            recent = self.client.messages.list(
+                to=interaction.customer_address, from_=interaction.service_address, limit=50
+            )
+        except TwilioRestException as exc:
+            if exc.status == 404:
+                return Reconciliation(found=False)
+            raise SendError(exc.msg or str(exc), transient=True, code=str(exc.code)) from exc
+        except Exception as exc:
+            raise SendError(f"Twilio unreachable: {exc}", transient=True, code="network") from exc
+        since = message.created_at - CLOCK_SLACK
+        candidates = [
+            item
+            for item in recent
+            if item.body == message.body
+            and (item.date_created is None or item.date_created >= since)
+        ]
+        taken = set(
+            Message.objects.filter(
+                channel=message.channel, provider_id__in=[item.sid for item in candidates]
+            ).values_list("provider_id", flat=True)
+        )
+        for item in reversed(candidates):  # the oldest unclaimed one is ours
+            if item.sid not in taken:
+                return _reconciled(item)
+        return Reconciliation(found=False)
+
+
+CLOCK_SLACK = timedelta(minutes=2)
+
+
+def _reconciled(item) -> Reconciliation:
+    return Reconciliation(
+        found=True,
+        provider_id=item.sid,
+        status=TWILIO_STATUS.get(item.status, MessageStatus.SENDING),
+        error_code=str(item.error_code or ""),
+        error_message=item.error_message or "",
+    )
 
 
 class LocalSmsSender:

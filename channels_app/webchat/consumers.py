@@ -51,7 +51,6 @@ logger = logging.getLogger(__name__)
 
 MAX_FRAME_CHARS = 20_000
 MAX_FRAMES_PER_SECOND = 15
-SENT_MEMORY = 2000
 TYPING_ACTIVITY_SECONDS = 15
 
 
@@ -91,9 +90,8 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
         self.language = settings.LANGUAGE_CODE
         self.page: services.Page | None = None
         self.groups_joined: set[str] = set()
-        self.sent: dict[int, None] = {}
+        self.stream: realtime.EventCursor | None = None
         self.shown: set[tuple[str, int]] = set()  # ("message"|"notice", id) already on screen
-        self.cursor = 0
         self.sync_task: asyncio.Task | None = None
         self.last_activity = 0.0
         await self.accept()
@@ -243,7 +241,10 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
         self.shown.update(("message", message["id"]) for message in snapshot["messages"])
         self.shown.update(("notice", notice["id"]) for notice in snapshot["notices"])
         await self._join(realtime_audience(self.session_id))
-        self.cursor = max(self.cursor, snapshot["last_event_id"])
+        if self.stream is None or self.stream.audiences != [realtime_audience(self.session_id)]:
+            self.stream = realtime.EventCursor(
+                [realtime_audience(self.session_id)], cursor=snapshot["event_cursor"]
+            )
         await self._catch_up()
         if self.session_open and self.sync_task is None and settings.WEBCHAT_SYNC_SECONDS > 0:
             self.sync_task = asyncio.create_task(self._sync_loop())
@@ -505,9 +506,8 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
     # --- events out -------------------------------------------------------------------------
 
     async def event_ring(self, message: dict) -> None:
-        event = message["event"]
-        if event.get("audience") in self.groups_joined:
-            await self._send_events([event])
+        if message.get("audience") in self.groups_joined:
+            await self._catch_up()
 
     async def chat_typing(self, message: dict) -> None:
         if self.session_open:
@@ -516,15 +516,12 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
             )
 
     async def _catch_up(self) -> None:
-        if not self.session_id:
+        if not self.session_id or self.stream is None:
             return
-        events = await database_sync_to_async(realtime.events_for_replay)(
-            audiences=[realtime_audience(self.session_id)], last_event_id=self.cursor
-        )
+        events = await database_sync_to_async(self.stream.pump)()
         await self._send_events([event.as_message() for event in events])
 
-    async def _send_events(self, events: list[dict]) -> None:
-        fresh = [event for event in events if event["id"] not in self.sent]
+    async def _send_events(self, fresh: list[dict]) -> None:
         if not fresh:
             return
         message_ids = [
@@ -546,10 +543,6 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
                 shown = ("message", view["id"])
             elif event["type"] == "chat.notice":
                 shown = ("notice", payload["notice"]["id"])
-            self.sent[event["id"]] = None
-            if len(self.sent) > SENT_MEMORY:
-                self.sent.pop(next(iter(self.sent)))
-            self.cursor = max(self.cursor, event["id"])
             if event["type"] == "chat.ended":
                 self.session_open = False
             if shown is not None:

@@ -1,9 +1,7 @@
 """Reads for the customer's widget. Everything is scoped to one chat session: a visitor only ever
 sees their own lines, the agents' replies on their chat and the notices of their session."""
 
-from django.db.models import Max
-
-from contactcenter.models import Event
+from contactcenter.realtime import page_cursor
 from conversations.models import Message, MessageStatus
 
 from ..models import ChatSession
@@ -50,14 +48,11 @@ def session_messages(*, session: ChatSession, ids: list[int] | None = None) -> l
     return [message_view(message, session) for message in messages]
 
 
-def latest_event_id_for(audience: str) -> int:
-    return Event.objects.filter(audience=audience).aggregate(last=Max("id"))["last"] or 0
-
-
 def session_snapshot(*, session: ChatSession) -> dict:
-    """Everything the widget shows for a session, as a fresh page would render it. The event id
-    is read first: anything committed after it reaches the widget as an event."""
-    last_event_id = latest_event_id_for(session.audience)
+    """Everything the widget shows for a session, as a fresh page would render it. The settled
+    cursor is read first: anything after it reaches the widget as an event (what the snapshot
+    already shows is not shown twice)."""
+    event_cursor = page_cursor()
     notices = [notice_view(notice) for notice in session.notices.order_by("id")[:TRANSCRIPT_LIMIT]]
     return {
         "id": session.pk,
@@ -74,5 +69,5 @@ def session_snapshot(*, session: ChatSession) -> dict:
         "read_up_to": session.agent_read_up_to,
         "started": session.interaction_id is not None,
         "email": session.email,
-        "last_event_id": last_event_id,
+        "event_cursor": event_cursor,
     }

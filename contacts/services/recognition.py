@@ -3,11 +3,13 @@
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from ..models import Contact, Identity
 from ..normalize import normalize_identity
 
 MAX_MERGE_HOPS = 20
+RACE_ATTEMPTS = 3
 
 
 @dataclass
@@ -32,6 +34,11 @@ def contact_recognize(
     When they point at several contacts nothing is merged: the first match wins and the others
     are returned as candidates so the agent sees "possible duplicate".
 
+    A new customer writing several times at once is one contact: the identity's unique
+    constraint decides the race. The loser's inserts are undone (a savepoint) and recognition
+    runs again, now finding the winner's contact (PostgreSQL made the losing insert wait for the
+    winner's commit).
+
     The recognized contact is locked (``select_for_update``) for the rest of the caller's
     transaction, so a merge running at the same time either waits for this inbound to commit and
     then moves what it wrote, or commits first and is followed here (``merged_into``): no inbound
@@ -41,14 +48,29 @@ def contact_recognize(
     normalized = list(
         dict.fromkeys((kind, normalize_identity(kind, raw)) for kind, raw in identities)
     )
+    for attempt in range(1, RACE_ATTEMPTS + 1):
+        try:
+            with transaction.atomic():
+                return _recognize_once(normalized, first_name=first_name, last_name=last_name)
+        except IntegrityError:
+            if attempt == RACE_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _recognize_once(
+    normalized: list[tuple[str, str]], *, first_name: str, last_name: str
+) -> Recognition:
     owner_ids: list[int] = []
     known: set[tuple[str, str]] = set()
-    for kind, value in normalized:
-        owner_id = (
-            Identity.objects.filter(kind=kind, value=value)
-            .values_list("contact_id", flat=True)
-            .first()
+    owners = dict(
+        ((kind, value), contact_id)
+        for kind, value, contact_id in Identity.objects.filter(_any_of(normalized)).values_list(
+            "kind", "value", "contact_id"
         )
+    )
+    for kind, value in normalized:
+        owner_id = owners.get((kind, value))
         if owner_id is not None:
             known.add((kind, value))
             if owner_id not in owner_ids:
@@ -67,10 +89,21 @@ def contact_recognize(
     if not created and not (contact.first_name or contact.last_name) and (first_name or last_name):
         contact.first_name, contact.last_name = first_name, last_name
         contact.save(update_fields=["first_name", "last_name", "updated_at"])
-    for kind, value in normalized:
-        if (kind, value) not in known:
-            _identity_attach(contact=contact, kind=kind, value=value)
+    new = [(kind, value) for kind, value in normalized if (kind, value) not in known]
+    if new:
+        # A racing transaction that created one of these first makes this raise (after it
+        # committed): the caller's savepoint undoes the contact created above.
+        Identity.objects.bulk_create(
+            [Identity(contact=contact, kind=kind, value=value) for kind, value in new]
+        )
     return Recognition(contact=contact, created=created, candidates=candidates)
+
+
+def _any_of(pairs: list[tuple[str, str]]) -> Q:
+    query = Q(pk__in=[])
+    for kind, value in pairs:
+        query |= Q(kind=kind, value=value)
+    return query
 
 
 def contact_lock_current(pk: int) -> Contact:
@@ -91,12 +124,3 @@ def contact_current(pk: int) -> Contact:
             return contact
         pk = contact.merged_into_id
     raise RuntimeError(f"Merge chain longer than {MAX_MERGE_HOPS} from contact {pk}.")
-
-
-def _identity_attach(*, contact: Contact, kind: str, value: str) -> Identity:
-    """Insert guarded by the unique constraint: a racing insert makes us reuse the winner's row."""
-    try:
-        with transaction.atomic():
-            return Identity.objects.create(contact=contact, kind=kind, value=value)
-    except IntegrityError:
-        return Identity.objects.get(kind=kind, value=value)

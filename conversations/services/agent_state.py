@@ -108,6 +108,8 @@ def agent_state_force(
     if state not in (AgentState.READY, AgentState.NOT_READY, AgentState.LOGGED_OUT):
         raise ValidationError(gettext("Choose Ready, Not Ready or Logged out."), field="state")
     with transaction.atomic():
+        if state == AgentState.LOGGED_OUT:
+            offers.offers_withdraw_from(user_id=agent.pk, state=Offer.State.REJECTED)
         profile = AgentProfile.objects.select_for_update().filter(user=agent).first()
         if profile is None:
             raise NotFound(gettext("Agent not found."))
@@ -117,8 +119,6 @@ def agent_state_force(
             state = AgentState.BUSY
         if state != AgentState.NOT_READY:
             reason = ""
-        if state == AgentState.LOGGED_OUT:
-            offers.offers_withdraw_from(user_id=agent.pk, state=Offer.State.REJECTED)
         state_change(profile=profile, state=state, reason=reason or "forced by supervisor")
         if state in ROUTABLE_STATES:
             _route_services_of(profile)
@@ -157,10 +157,10 @@ def agent_logging_out(*, user: AbstractBaseUser) -> None:
     """Logging out: the agent is Logged out (no offers); live offers go back to the queue.
     Conversations in hand stay the agent's (the page asked before logging out)."""
     with transaction.atomic():
+        offers.offers_withdraw_from(user_id=user.pk, state=Offer.State.REJECTED)
         profile = AgentProfile.objects.select_for_update().filter(user=user).first()
         if profile is None:
             return
-        offers.offers_withdraw_from(user_id=user.pk, state=Offer.State.REJECTED)
         profile.requested_state = profile.requested_reason = ""
         profile.save(update_fields=["requested_state", "requested_reason"])
         state_change(profile=profile, state=AgentState.LOGGED_OUT)
@@ -188,15 +188,16 @@ def disconnected_agent_ids() -> list[int]:
 def agent_disconnected(*, user_id: int) -> bool:
     """Not Ready "disconnected" (live offers return to the queue), if still silent; idempotent."""
     cutoff = timezone.now() - timedelta(seconds=settings.AGENT_DISCONNECT_SECONDS)
+    silent = AgentProfile.objects.filter(
+        user_id=user_id, state__in=ROUTABLE_STATES, last_seen_at__lt=cutoff
+    )
     with transaction.atomic():
-        profile = (
-            AgentProfile.objects.select_for_update()
-            .filter(user_id=user_id, state__in=ROUTABLE_STATES, last_seen_at__lt=cutoff)
-            .first()
-        )
-        if profile is None:
+        if not silent.exists():
             return False
         offers.offers_withdraw_from(user_id=user_id, state=Offer.State.EXPIRED)
+        profile = silent.select_for_update().first()
+        if profile is None:
+            return False
         state_change(
             profile=profile, state=AgentState.NOT_READY, reason=settings.DISCONNECTED_REASON
         )

@@ -31,11 +31,11 @@ from .triggers import route_service_on_commit
 def interaction_end(*, interaction: Interaction, reason: str = "") -> Interaction:
     """End one interaction. Ending it while it waits or rings is an abandon."""
     with transaction.atomic():
-        interaction = (
-            Interaction.objects.select_for_update(of=("self",))
-            .select_related("conversation")
-            .get(pk=interaction.pk)
+        conversation = Conversation.objects.select_for_update().get(
+            pk=Interaction.objects.filter(pk=interaction.pk).values("conversation_id")[:1]
         )
+        interaction = Interaction.objects.select_for_update().get(pk=interaction.pk)
+        interaction.conversation = conversation
         if interaction.state == Interaction.State.ENDED:
             return interaction
         now = timezone.now()
@@ -45,7 +45,6 @@ def interaction_end(*, interaction: Interaction, reason: str = "") -> Interactio
         interaction.state = Interaction.State.ENDED
         interaction.ended_at = now
         interaction.save(update_fields=["state", "ended_at", "abandoned_at"])
-        conversation = interaction.conversation
         realtime.publish(
             audiences=conversation_audiences(conversation),
             type=events.INTERACTION_ENDED,
@@ -63,7 +62,7 @@ def interaction_end(*, interaction: Interaction, reason: str = "") -> Interactio
 
 
 def _after_interaction_end(interaction: Interaction) -> None:
-    conversation = Conversation.objects.select_for_update().get(pk=interaction.conversation_id)
+    conversation = interaction.conversation
     still_open = conversation.interactions.exclude(state=Interaction.State.ENDED).exists()
     if still_open or conversation.status != Conversation.Status.OPEN:
         return

@@ -74,15 +74,30 @@ def offer_create(
     return offer
 
 
+def lock_conversation_of_offer(offer_id: int) -> Conversation | None:
+    """Lock the conversation an offer is about (before the offer itself: conversation first is
+    the lock order of every writer, and it keeps the conversation's events in commit order)."""
+    conversation_id = (
+        Offer.objects.filter(pk=offer_id)
+        .values_list("interaction__conversation_id", flat=True)
+        .first()
+    )
+    if conversation_id is None:
+        return None
+    return Conversation.objects.select_for_update().filter(pk=conversation_id).first()
+
+
 def _live_offer_for_update(*, offer_id: int) -> Offer:
+    conversation = lock_conversation_of_offer(offer_id)
     offer = (
         Offer.objects.select_for_update(of=("self",))
         .select_related("interaction")
         .filter(pk=offer_id)
         .first()
     )
-    if offer is None:
+    if offer is None or conversation is None:
         raise NotFound(gettext("Offer not found."))
+    offer.interaction.conversation = conversation
     return offer
 
 
@@ -125,7 +140,7 @@ def offer_accept(*, offer_id: int, user: AbstractBaseUser) -> Offer:
         interaction.state = Interaction.State.ACTIVE
         interaction.answered_at = interaction.answered_at or now
         interaction.save(update_fields=["state", "answered_at"])
-        conversation = Conversation.objects.select_for_update().get(pk=interaction.conversation_id)
+        conversation = interaction.conversation
         previous_agent_id = conversation.agent_id
         handed_over = bool(previous_agent_id and previous_agent_id != user.pk)
         conversation.agent_id = user.pk
@@ -171,14 +186,16 @@ def offer_reject(*, offer_id: int, user: AbstractBaseUser) -> Offer:
 def offer_expire(*, offer_id: int) -> bool:
     """Expire one offer if it is still live and past its time; idempotent."""
     with transaction.atomic():
+        conversation = lock_conversation_of_offer(offer_id)
         offer = (
             Offer.objects.select_for_update(of=("self",))
             .select_related("interaction")
             .filter(pk=offer_id, state=Offer.State.OFFERED, expires_at__lte=timezone.now())
             .first()
         )
-        if offer is None:
+        if offer is None or conversation is None:
             return False
+        offer.interaction.conversation = conversation
         _offer_expire_locked(offer)
     return True
 
@@ -204,12 +221,20 @@ def _offer_expire_locked(offer: Offer) -> None:
 
 def offers_withdraw_from(*, user_id: int, state: str) -> None:
     """End the agent's live offers (logging out, disconnected): their interactions go back to
-    the queue."""
-    for offer in (
-        Offer.objects.select_for_update(of=("self",))
-        .select_related("interaction")
-        .filter(agent_id=user_id, state=Offer.State.OFFERED)
-    ):
+    the queue. Call it before locking the agent's profile (lock order: conversation, offer,
+    agent)."""
+    live = Offer.objects.filter(agent_id=user_id, state=Offer.State.OFFERED)
+    for offer_id in live.values_list("id", flat=True):
+        conversation = lock_conversation_of_offer(offer_id)
+        offer = (
+            Offer.objects.select_for_update(of=("self",))
+            .select_related("interaction")
+            .filter(pk=offer_id, state=Offer.State.OFFERED)
+            .first()
+        )
+        if offer is None or conversation is None:
+            continue
+        offer.interaction.conversation = conversation
         offer_end(offer, state)
 
 

@@ -254,6 +254,7 @@ def message_deliver(*, message_id: int) -> Message | None:
 
 def _send_failed(message_id: int, exc: SendError) -> Message:
     with transaction.atomic():
+        _lock_conversation_of(message_id)
         message = Message.objects.select_for_update().get(pk=message_id)
         permanent = not exc.transient or message.attempts >= settings.OUTBOUND_MAX_RETRIES
         message.status = MessageStatus.FAILED if permanent else MessageStatus.QUEUED
@@ -303,13 +304,8 @@ def message_status_update(
         raise ValidationError(
             gettext("Unknown message status '%(status)s'.") % {"status": status}, field="status"
         )
-    conversation_id = (
-        Message.objects.filter(pk=message_id).values_list("conversation_id", flat=True).first()
-    )
-    if conversation_id is None:
-        return None
     with transaction.atomic():
-        list(Conversation.objects.select_for_update().filter(pk=conversation_id).values_list("pk"))
+        _lock_conversation_of(message_id)
         message = Message.objects.select_for_update().filter(pk=message_id).first()
         if message is None:
             return None
@@ -329,6 +325,13 @@ def message_status_update(
         if changed:
             message.save(update_fields=changed)
     return message
+
+
+def _lock_conversation_of(message_id: int) -> None:
+    """Conversation first, then the message: the lock order of every writer (it also keeps the
+    conversation's events in commit order)."""
+    conversation_id = Message.objects.filter(pk=message_id).values("conversation_id")[:1]
+    list(Conversation.objects.select_for_update().filter(pk=conversation_id).values_list("pk"))
 
 
 def _publish_status(message: Message) -> None:

@@ -86,13 +86,27 @@ def interaction_enqueue(*, interaction: Interaction, preferred_agent_id: int | N
 
 
 def _route_one(*, service_id: int) -> Offer | None:
+    """One offer for the head of the service's queue that some agent can take.
+
+    Locks in the order every writer uses: the conversation (waited for: its writers hold it for
+    milliseconds), then the interaction (skipped when another router has it; its state is read
+    again under the lock), then the agent (skipped when another router has them)."""
     heads = (
-        Interaction.objects.select_for_update(skip_locked=True, of=("self",))
-        .filter(service_id=service_id, state=Interaction.State.QUEUED)
-        .select_related("service", "conversation")
-        .order_by("-priority", "queued_at", "id")[:QUEUE_SCAN]
+        Interaction.objects.filter(service_id=service_id, state=Interaction.State.QUEUED)
+        .order_by("-priority", "queued_at", "id")
+        .values_list("id", "conversation_id")[:QUEUE_SCAN]
     )
-    for interaction in heads:
+    for interaction_id, conversation_id in heads:
+        conversation = Conversation.objects.select_for_update().filter(pk=conversation_id).first()
+        interaction = (
+            Interaction.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("service")
+            .filter(pk=interaction_id, state=Interaction.State.QUEUED)
+            .first()
+        )
+        if conversation is None or interaction is None:
+            continue
+        interaction.conversation = conversation
         profile = _pick_agent(interaction)
         if profile is not None:
             return offers.offer_create(interaction=interaction, profile=profile)
@@ -119,13 +133,22 @@ def _pick_agent(interaction: Interaction) -> AgentProfile | None:
 def interaction_pull(*, interaction: Interaction, user: AbstractBaseUser) -> Offer:
     """An agent takes a waiting interaction straight from a service queue (e.g. an email)."""
     with transaction.atomic():
+        conversation = (
+            Conversation.objects.select_for_update()
+            .filter(pk=Interaction.objects.filter(pk=interaction.pk).values("conversation_id")[:1])
+            .first()
+        )
         interaction = (
             Interaction.objects.select_for_update(of=("self",))
             .select_related("service", "conversation")
             .filter(pk=interaction.pk)
             .first()
         )
-        if interaction is None or interaction.state != Interaction.State.QUEUED:
+        if (
+            interaction is None
+            or conversation is None
+            or interaction.state != Interaction.State.QUEUED
+        ):
             raise InvalidState(gettext("This interaction is no longer waiting."))
         if interaction.personal_agent_id and interaction.personal_agent_id != user.pk:
             raise NotFound(gettext("Interaction not found."))

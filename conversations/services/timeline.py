@@ -26,7 +26,8 @@ def system_line_add(
     extra_audiences: list[str] | None = None,
 ) -> Message:
     """Append a system line and tell the conversation's agents (in the caller's transaction; the
-    event rings after commit)."""
+    event rings after commit). Locks the conversation (most callers hold it already)."""
+    list(Conversation.objects.select_for_update().filter(pk=conversation.pk).values_list("pk"))
     now = timezone.now()
     message = Message.objects.create(
         conversation=conversation,

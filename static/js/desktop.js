@@ -108,6 +108,10 @@ function applyStatus(row, payload) {
   return null;
 }
 
+// While this page's own end or wrap-up is being submitted, the page navigates by the answer; the
+// events the same action causes (wrap-up, closed) must not reload it first.
+let navigatingAway = false;
+
 function applyEvent(event) {
   const payload = event.payload || {};
   const mine = payload.conversation_id && payload.conversation_id === conversationId;
@@ -121,7 +125,7 @@ function applyEvent(event) {
   }
   if (event.type === "offer.created") announceOffer(payload);
   if (event.type === "agent.state_changed") applyState(payload);
-  if (!timeline || !mine) return;
+  if (!timeline || !mine || navigatingAway) return;
   if (event.type === "message.created") appendNewMessages();
   else if (event.type === "message.status_changed") updateStatus(payload);
   else if (event.type === "conversation.closed" || event.type === "conversation.wrap_up") {
@@ -165,7 +169,7 @@ function applyState(payload) {
 }
 
 const socket = new AgentSocket({
-  lastEventId: Number(body.dataset.lastEventId || 0),
+  cursor: Number(body.dataset.eventCursor || 0),
   onEvent: applyEvent,
   onStatus: (status) => {
     banner.hidden = status !== "reconnecting";
@@ -284,9 +288,12 @@ const endForm = document.querySelector("form.js-end");
 if (endForm) {
   endForm.addEventListener("submit", async (event) => {
     event.preventDefault();
+    navigatingAway = true;
     const { response, data } = await postForm(endForm);
-    if (!response.ok) window.alert(errorText(data, response));
-    else if (data.status === "closed") window.location.assign("/");
+    if (!response.ok) {
+      navigatingAway = false;
+      window.alert(errorText(data, response));
+    } else if (data.status === "closed") window.location.assign("/");
     else window.location.reload();
   });
   document.addEventListener("keydown", (event) => {
@@ -301,9 +308,13 @@ const wrapUp = document.getElementById("wrap-up");
 if (wrapUp) {
   wrapUp.addEventListener("submit", async (event) => {
     event.preventDefault();
+    navigatingAway = true;
     const { response, data } = await postForm(wrapUp);
     if (response.ok) window.location.assign("/");
-    else document.getElementById("wrap-up-error").textContent = errorText(data, response);
+    else {
+      navigatingAway = false;
+      document.getElementById("wrap-up-error").textContent = errorText(data, response);
+    }
   });
 }
 

@@ -1,37 +1,48 @@
-// Agent websocket: hello with the last event id, ordered replay, heartbeats, jittered reconnect.
-// Events are applied once each: ids already seen are dropped (the server replays with overlap).
+// One websocket to the event log: hello with the page's cursor, ordered replay, live events,
+// heartbeats and jittered reconnects. Each event reaches onEvent exactly once, in id order:
+// the server streams from a settled cursor and the page keeps the ids it has above it.
 
 const HEARTBEAT_MS = 20000;
 const MAX_BACKOFF_MS = 15000;
-const SEEN_LIMIT = 2000;
 
-export class AgentSocket {
-  constructor({ lastEventId, onEvent, onStatus, onReload }) {
-    this.lastEventId = lastEventId || 0;
+export class EventSocket {
+  // path: the websocket path ("/ws/agent/"). cursor: the page's data-event-cursor.
+  // hello(): extra fields for the hello frame. onMessage(data): frames other than events.
+  constructor({ path, cursor, onEvent, onStatus, onReload, hello, onMessage }) {
+    this.path = path;
+    this.cursor = Number(cursor) || 0;
     this.seen = new Set();
     this.onEvent = onEvent;
     this.onStatus = onStatus || (() => {});
     this.onReload = onReload || (() => window.location.reload());
+    this.helloExtra = hello || (() => ({}));
+    this.onMessage = onMessage || (() => {});
     this.attempt = 0;
     this.heartbeat = null;
+    this.socket = null;
+    this.stopped = false;
   }
 
   connect() {
     const scheme = window.location.protocol === "https:" ? "wss" : "ws";
-    const socket = new WebSocket(`${scheme}://${window.location.host}/ws/agent/`);
+    const socket = new WebSocket(`${scheme}://${window.location.host}${this.path}`);
     this.socket = socket;
     socket.addEventListener("open", () => {
       this.attempt = 0;
-      socket.send(JSON.stringify({ type: "hello", last_event_id: this.lastEventId, seen: [...this.seen] }));
-      this.heartbeat = setInterval(() => {
-        if (socket.readyState === WebSocket.OPEN) {
-          socket.send(JSON.stringify({ type: "ping", last_event_id: this.lastEventId }));
-        }
-      }, HEARTBEAT_MS);
+      this.send({ type: "hello", cursor: this.cursor, seen: [...this.seen], ...this.helloExtra() });
+      clearInterval(this.heartbeat);
+      this.heartbeat = setInterval(() => this.send({ type: "ping" }), HEARTBEAT_MS);
     });
     socket.addEventListener("message", (message) => this.receive(JSON.parse(message.data)));
-    socket.addEventListener("close", () => {
+    socket.addEventListener("close", (event) => {
       clearInterval(this.heartbeat);
+      if (this.stopped) return;
+      if (event.code === 4401) {
+        // The login session ended (logout elsewhere, expiry): the page cannot stay live.
+        this.onStatus("signed-out");
+        this.onReload();
+        return;
+      }
       this.onStatus("reconnecting");
       const delay = Math.min(MAX_BACKOFF_MS, 500 * 2 ** this.attempt) * (0.5 + Math.random() / 2);
       this.attempt += 1;
@@ -39,18 +50,47 @@ export class AgentSocket {
     });
   }
 
+  send(data) {
+    if (this.socket && this.socket.readyState === WebSocket.OPEN) {
+      this.socket.send(JSON.stringify(data));
+      return true;
+    }
+    return false;
+  }
+
+  close() {
+    this.stopped = true;
+    clearInterval(this.heartbeat);
+    if (this.socket) this.socket.close();
+  }
+
+  advance(cursor) {
+    if (typeof cursor !== "number" || cursor <= this.cursor) return;
+    this.cursor = cursor;
+    for (const id of this.seen) if (id <= cursor) this.seen.delete(id);
+  }
+
   receive(data) {
-    if (data.type === "ready") {
-      this.onStatus("live");
+    if (data.type === "event") {
+      const event = data.event;
+      if (event.id > this.cursor && !this.seen.has(event.id)) {
+        this.seen.add(event.id);
+        this.onEvent(event);
+      }
+      this.advance(data.cursor);
+    } else if (data.type === "ready" || data.type === "pong") {
+      this.advance(data.cursor);
+      if (data.type === "ready") this.onStatus("live");
     } else if (data.type === "reload") {
       this.onReload();
-    } else if (data.type === "event") {
-      const event = data.event;
-      if (this.seen.has(event.id)) return;
-      this.seen.add(event.id);
-      if (this.seen.size > SEEN_LIMIT) this.seen.delete(this.seen.values().next().value);
-      this.lastEventId = Math.max(this.lastEventId, event.id);
-      this.onEvent(event);
+    } else {
+      this.onMessage(data);
     }
+  }
+}
+
+export class AgentSocket extends EventSocket {
+  constructor(options) {
+    super({ path: "/ws/agent/", ...options, cursor: options.cursor ?? options.lastEventId });
   }
 }

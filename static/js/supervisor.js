@@ -18,7 +18,7 @@ function refresh() {
 }
 
 const socket = new AgentSocket({
-  lastEventId: Number(document.body.dataset.lastEventId || 0),
+  cursor: Number(document.body.dataset.eventCursor || 0),
   onEvent: refresh,
   onStatus: (status) => {
     document.getElementById("connection-banner").hidden = status !== "reconnecting";

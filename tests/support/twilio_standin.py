@@ -11,8 +11,11 @@ callbacks Twilio would (``sent`` then ``delivered`` by default), form encoded an
 :meth:`TwilioStandIn.send_inbound_sms` posts a signed inbound-message webhook.
 
 Knobs for fault tests: :meth:`fail_next` (answer the next N creates with an error),
-``auto_callbacks`` (which statuses to post, ``()`` for none), :meth:`send_status_callback` (post
-one by hand, e.g. late or out of order), :meth:`reset`.
+:meth:`hang_next` (take the next N creates, then answer only after a delay, like a provider that
+hangs), ``auto_callbacks`` (which statuses to post, ``()`` for none), :meth:`send_status_callback`
+(post one by hand, e.g. late or out of order), :meth:`set_status` (what a fetch answers),
+:meth:`reset`. Messages can be fetched (``GET .../Messages/{sid}.json``) and listed, newest first,
+filtered by ``To``/``From`` (``GET .../Messages.json``), as the reconciliation of the outbox does.
 """
 
 from __future__ import annotations
@@ -179,6 +182,8 @@ class TwilioStandIn:
         self.callbacks: list[CallbackResult] = []
         self.messages: dict[str, dict] = {}
         self._failures: deque[Failure] = deque()
+        self._hangs: deque[float] = deque()
+        self._order = 0
         self._changed = threading.Condition()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -245,6 +250,25 @@ class TwilioStandIn:
         with self._changed:
             self._failures.extend([failure] * count)
 
+    def hang_next(self, count: int = 1, *, seconds: float = 30.0) -> None:
+        """Store the next ``count`` creates (they reached the provider) but answer each only after
+        ``seconds``: a hanging provider, or a worker killed while it waits."""
+        with self._changed:
+            self._hangs.extend([seconds] * count)
+
+    def set_status(self, sid: str, status: str) -> None:
+        """What the provider says of ``sid`` when it is fetched (no callback is posted)."""
+        with self._changed:
+            self.messages[sid]["status"] = status
+
+    def created_messages(self) -> list[dict]:
+        """Every message created (including those whose answer hung), oldest first."""
+        with self._changed:
+            return sorted(
+                ({k: v for k, v in m.items()} for m in self.messages.values()),
+                key=lambda m: m["_order"],
+            )
+
     def reset(self) -> None:
         """Forget recorded traffic and pending failures (keeps running on the same port)."""
         with self._changed:
@@ -252,6 +276,7 @@ class TwilioStandIn:
             self.callbacks.clear()
             self.messages.clear()
             self._failures.clear()
+            self._hangs.clear()
 
     # --- observation ----------------------------------------------------------------------------
 
@@ -422,8 +447,45 @@ class TwilioStandIn:
             "uri": uri,
         }
         with self._changed:
-            self.messages[sid] = {**message, "_status_callback": form.get("StatusCallback", "")}
+            self._order += 1
+            self.messages[sid] = {
+                **message,
+                "_status_callback": form.get("StatusCallback", ""),
+                "_order": self._order,
+            }
+            hang = self._hangs.popleft() if self._hangs else 0.0
+        if hang:
+            time.sleep(hang)
         return 201, message
+
+    def _list_messages(self, request: RecordedRequest, account: str) -> tuple[int, dict]:
+        if request.auth_username != self.account_sid or request.auth_password != self.auth_token:
+            return 401, twilio_error(401, 20003, "Authenticate")
+        if account != self.account_sid:
+            return 404, twilio_error(
+                404, 20404, f"The requested resource {request.path} was not found"
+            )
+        query = request.query
+        size = min(int(query.get("PageSize") or 50), 1000)
+        with self._changed:
+            found = [
+                {k: v for k, v in m.items() if not k.startswith("_")}
+                for m in sorted(self.messages.values(), key=lambda m: -m["_order"])
+                if (not query.get("To") or m["to"] == query["To"])
+                and (not query.get("From") or m["from"] == query["From"])
+            ][:size]
+        uri = request.path
+        return 200, {
+            "messages": found,
+            "end": max(len(found) - 1, 0),
+            "first_page_uri": f"{uri}?PageSize={size}&Page=0",
+            "next_page_uri": None,
+            "page": 0,
+            "page_size": size,
+            "previous_page_uri": None,
+            "start": 0,
+            "uri": f"{uri}?PageSize={size}&Page=0",
+        }
 
     def _fetch_message(self, request: RecordedRequest, account: str, sid: str) -> tuple[int, dict]:
         if request.auth_username != self.account_sid or request.auth_password != self.auth_token:
@@ -474,6 +536,8 @@ class _Handler(BaseHTTPRequestHandler):
             status, payload = owner._create_message(request, created["account"])
         elif method == "GET" and fetched:
             status, payload = owner._fetch_message(request, fetched["account"], fetched["sid"])
+        elif method == "GET" and created:
+            status, payload = owner._list_messages(request, created["account"])
         else:
             status, payload = (
                 404,
