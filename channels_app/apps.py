@@ -8,18 +8,27 @@ class ChannelsAppConfig(AppConfig):
 
     def ready(self) -> None:
         from conversations.models import Channel
-        from conversations.ports import register_sender, register_sender_addresses
-        from conversations.stored_text import stored_text_register
+        from conversations.ports import (
+            register_agent_activity,
+            register_lifecycle_listener,
+            register_sender,
+            register_sender_addresses,
+        )
 
-        from . import tasks  # noqa: F401 (registered for the beat and by-name jobs)
-        from .conversation_ops import AGENT_LINES
+        from . import (
+            conversation_ops,  # noqa: F401 (its system texts are registered)
+            tasks,  # noqa: F401 (registered for the beat and by-name jobs)
+        )
         from .services import entry_point_addresses
         from .sms.adapters import sms_sender_from_settings
+        from .webchat.activity import ChatActivity
+        from .webchat.lifecycle import chat_lifecycle
         from .webchat.sender import ChatSender
 
-        stored_text_register(*AGENT_LINES)
         register_sender(Channel.SMS, sms_sender_from_settings())
         register_sender(Channel.CHAT, ChatSender())
+        register_lifecycle_listener(Channel.CHAT, chat_lifecycle)
+        register_agent_activity(Channel.CHAT, ChatActivity())
         register_sender_addresses(
             Channel.SMS, lambda service_id: entry_point_addresses(Channel.SMS, service_id)
         )

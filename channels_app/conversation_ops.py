@@ -1,47 +1,52 @@
-"""Writers on ``conversations`` models that the channel side needs and ``conversations`` does not
-offer publicly (yet); the one place the channel side writes conversations' rows directly.
-
-- ``system_line_add`` (re-exported from ``conversations.timeline``, the one writer of system
-  lines): an internal system line in the agent's timeline (e.g. "Customer texted STOP").
-- ``AgentLine`` / ``agent_line``: the texts of those lines. They are stored in the site's language
-  and shown in each agent's language (``conversations.stored_text``); ``ChannelsAppConfig.ready``
-  registers them.
+"""The texts the channel side writes into conversations: system lines in the agent's timeline
+("The customer texted STOP") and its own delivery errors. Each is a code plus parameters
+(``conversations.system_lines``): stored as such and shown in each agent's language.
 """
 
 from django.utils.translation import gettext_noop
 
-from conversations.stored_text import stored_text
+from conversations.system_lines import system_text
 
 
 class AgentLine:
     """System lines and delivery errors the channel side writes into conversations."""
 
-    SMS_OPTED_OUT = gettext_noop(
-        "The customer texted %(word)s: they opted out of SMS. Nothing more can be sent to them by "
-        "SMS until they text START."
+    SMS_OPTED_OUT = system_text(
+        "sms_opted_out",
+        gettext_noop(
+            "The customer texted %(word)s: they opted out of SMS. Nothing more can be sent to "
+            "them by SMS until they text START."
+        ),
     )
-    SMS_OPTED_IN = gettext_noop("The customer texted %(word)s: they opted back in to SMS.")
-    SMS_HELP = gettext_noop("The customer texted %(word)s (asking for help).")
-    CHAT_PRECHAT = gettext_noop("Pre-chat form: %(details)s.")
-    CHAT_PAGE_TITLED = gettext_noop("Customer is on the page “%(title)s” (%(url)s).")
-    CHAT_PAGE = gettext_noop("Customer is on the page %(url)s.")
-    CHAT_ENDED_INACTIVE = gettext_noop(
-        "The chat ended: the customer was inactive for %(minutes)s min."
+    SMS_OPTED_IN = system_text(
+        "sms_opted_in", gettext_noop("The customer texted %(word)s: they opted back in to SMS.")
     )
-    CHAT_ENDED_BY_CUSTOMER = gettext_noop("The customer ended the chat.")
-    CHAT_TRANSCRIPT_REQUESTED = gettext_noop(
-        "The customer asked for the transcript by email (%(email)s)."
+    SMS_HELP = system_text(
+        "sms_help", gettext_noop("The customer texted %(word)s (asking for help).")
     )
-    CHAT_NOT_DELIVERED = gettext_noop(
-        "The customer has left the chat; the message was not delivered."
+    CHAT_PRECHAT = system_text("chat_prechat", gettext_noop("Pre-chat form: %(details)s."))
+    CHAT_PAGE_TITLED = system_text(
+        "chat_page_titled", gettext_noop("Customer is on the page “%(title)s” (%(url)s).")
     )
-
-
-AGENT_LINES = tuple(value for name, value in vars(AgentLine).items() if not name.startswith("_"))
-
-
-def agent_line(text: str, **params: object) -> str:
-    """A system line's text in the site's language, not the customer's (whose language is active
-    while the customer's requests are handled); each agent reads it in their own. ``text`` is one
-    of ``AgentLine``."""
-    return stored_text(text, **params)
+    CHAT_PAGE = system_text("chat_page", gettext_noop("Customer is on the page %(url)s."))
+    CHAT_ENDED_INACTIVE = system_text(
+        "chat_ended_inactive",
+        gettext_noop("The chat ended: the customer was inactive for %(minutes)s min."),
+    )
+    CHAT_ENDED_BY_CUSTOMER = system_text(
+        "chat_ended_by_customer", gettext_noop("The customer ended the chat.")
+    )
+    CHAT_LEFT_WAITING = system_text(
+        "chat_left_waiting",
+        gettext_noop(
+            "The customer left the chat while waiting in the queue (their browser went away)."
+        ),
+    )
+    CHAT_TRANSCRIPT_REQUESTED = system_text(
+        "chat_transcript_requested",
+        gettext_noop("The customer asked for the transcript by email (%(email)s)."),
+    )
+    CHAT_NOT_DELIVERED = system_text(
+        "chat_ended",
+        gettext_noop("The customer has left the chat; the message was not delivered."),
+    )

@@ -147,6 +147,7 @@ class ChatSession(models.Model):
         CUSTOMER = "customer", _("Ended by the customer")
         AGENT = "agent", _("Ended by the agent")
         INACTIVITY = "inactivity", _("Customer inactive")
+        LEFT = "left", _("Customer left while waiting")
 
     entry_point = models.ForeignKey(
         EntryPoint, on_delete=models.PROTECT, related_name="chat_sessions"
@@ -195,6 +196,9 @@ class ChatSession(models.Model):
     agent_read_up_to = models.BigIntegerField(default=0)
     queue_position = models.PositiveIntegerField(null=True, blank=True)
     queue_wait_seconds = models.PositiveIntegerField(null=True, blank=True)
+    customer_seen_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("Last sign of the customer's widget (socket open).")
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -239,7 +243,10 @@ class ChatNotice(models.Model):
     class Code(models.TextChoices):
         AGENT_JOINED = "agent_joined", _("Agent joined")
         AGENT_TRANSFERRED = "agent_transferred", _("Transferred")
+        TRANSFERRED_TO_SERVICE = "transferred_to_service", _("Transferred to a service")
         AGENT_LEFT = "agent_left", _("Agent left")
+        PARTICIPANT_JOINED = "participant_joined", _("Another agent joined")
+        PARTICIPANT_LEFT = "participant_left", _("Another agent left")
         INACTIVITY_WARNING = "inactivity_warning", _("Inactivity warning")
         ENDED = "ended", _("Chat ended")
 

@@ -57,6 +57,12 @@ def service_audience(service_id: int) -> str:
     return f"service.{service_id}"
 
 
+def activity_group(conversation_id: int) -> str:
+    """Ephemeral signals about a conversation (the customer is typing) to the desktops that have
+    it open; not an audience of the event log."""
+    return f"activity.{conversation_id}"
+
+
 # --- Writing ----------------------------------------------------------------------------------
 
 

@@ -268,7 +268,6 @@ _BEAT = {
     "sweep-stuck-outbound": ("conversations.tasks.sweep_outbound", 30.0),
     "prune-events": ("contactcenter.tasks.prune_events", 3600.0),
     "webchat-inactivity": ("channels_app.tasks.webchat_inactivity", 15.0),
-    "webchat-sync": ("channels_app.tasks.webchat_sync", 10.0),
     "expire-offers": ("conversations.tasks.expire_offers", 5.0),
     "expire-wrap-ups": ("conversations.tasks.expire_wrap_ups", 10.0),
     "disconnected-agents": ("conversations.tasks.mark_disconnected_agents", 30.0),
@@ -384,10 +383,10 @@ WEBCHAT_MAX_MESSAGE_LENGTH = int(os.environ.get("WEBCHAT_MAX_MESSAGE_LENGTH", "2
 # At most WEBCHAT_RATE_LIMIT messages per visitor per WEBCHAT_RATE_WINDOW_SECONDS.
 WEBCHAT_RATE_LIMIT = int(os.environ.get("WEBCHAT_RATE_LIMIT", "20"))
 WEBCHAT_RATE_WINDOW_SECONDS = int(os.environ.get("WEBCHAT_RATE_WINDOW_SECONDS", "60"))
-# How often a connected widget re-checks its chat (agent joined/left, queue position, ended).
-WEBCHAT_SYNC_SECONDS = float(os.environ.get("WEBCHAT_SYNC_SECONDS", "3"))
-# Estimated wait before anyone was answered today: position x this / agents logged in.
-WEBCHAT_AVERAGE_HANDLE_SECONDS = int(os.environ.get("WEBCHAT_AVERAGE_HANDLE_SECONDS", "180"))
+# A customer waiting in a chat queue whose widget is gone (no socket) for this long leaves it.
+WEBCHAT_QUEUE_ABANDON_SECONDS = int(os.environ.get("WEBCHAT_QUEUE_ABANDON_SECONDS", "60"))
+# Estimated wait before anyone was answered today: each customer ahead counts this long.
+QUEUE_AVERAGE_HANDLE_SECONDS = int(os.environ.get("QUEUE_AVERAGE_HANDLE_SECONDS", "180"))
 
 LOGGING = {
     "version": 1,

@@ -488,6 +488,10 @@ class Message(models.Model):
     )
     status = models.CharField(max_length=12, choices=MessageStatus.choices)
     provider_id = models.CharField(max_length=120, blank=True)
+    # A system line: its text's code and parameters (rendered in the reader's language; ``body``
+    # keeps the sentence in the site's language). See conversations.system_lines.
+    system_code = models.CharField(max_length=40, blank=True)
+    system_params = models.JSONField(default=dict, blank=True)
     error_code = models.CharField(max_length=40, blank=True)
     error_message = models.CharField(max_length=500, blank=True)
     client_token = models.CharField(max_length=64, blank=True)

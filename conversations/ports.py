@@ -133,3 +133,26 @@ def register_lifecycle_listener(channel: str, listener: LifecycleListener) -> No
 
 def lifecycle_listeners(channel: str) -> list[LifecycleListener]:
     return list(_listeners.get(channel, ()))
+
+
+# --- Agent activity -------------------------------------------------------------------------
+
+
+class AgentActivityRelay(Protocol):
+    """What a channel does with an agent's ephemeral activity on a conversation it has a leg in:
+    typing (shown to the customer) and reading (read receipts)."""
+
+    def typing(self, *, conversation: Conversation, user: object, typing: bool) -> None: ...
+
+    def read(self, *, conversation: Conversation, user: object, up_to: int) -> None: ...
+
+
+_activity_relays: dict[str, AgentActivityRelay] = {}
+
+
+def register_agent_activity(channel: str, relay: AgentActivityRelay) -> None:
+    _activity_relays[channel] = relay
+
+
+def agent_activity_relays() -> list[AgentActivityRelay]:
+    return list(_activity_relays.values())

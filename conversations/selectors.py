@@ -1,5 +1,6 @@
 """Reads for pages and the API, permission-scoped."""
 
+import math
 import re
 import zoneinfo
 from dataclasses import dataclass
@@ -208,12 +209,41 @@ def _start_of_day(service: Service, now: datetime) -> datetime:
     return local.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
+WORKING_STATES = ("ready", "busy", "offered")
+
+
+def estimated_wait_seconds(
+    *,
+    position: int,
+    average_answer_seconds: float | None,
+    agents_by_state: dict[str, int],
+) -> int | None:
+    """How long the customer at ``position`` in a queue will wait: the one formula the widget,
+    supervisors and the API all show.
+
+    Each customer ahead takes today's average speed of answer (before anyone was answered today:
+    ``QUEUE_AVERAGE_HANDLE_SECONDS``), shared among the agents working (Ready or Busy) or, with
+    none working, among those logged in. Nobody logged in: None ("no agent available").
+    """
+    working = sum(n for state, n in agents_by_state.items() if state in WORKING_STATES)
+    logged_in = sum(n for state, n in agents_by_state.items() if state != "logged_out")
+    if not logged_in:
+        return None
+    per_customer = (
+        average_answer_seconds
+        if average_answer_seconds is not None and working
+        else settings.QUEUE_AVERAGE_HANDLE_SECONDS
+    )
+    return math.ceil(per_customer * max(position, 1) / (working or logged_in))
+
+
 def queue_figures(*, service: Service, now: datetime | None = None) -> QueueFigures:
     """Live figures of one service queue; one selector for the widget, supervisors and the API.
 
     Service level today = answered within threshold / (answered + abandoned after threshold);
     abandons shorter than SHORT_ABANDON_SECONDS are left out of abandonment entirely.
-    Estimated wait = average speed of answer today x (waiting + 1) / agents logged in.
+    Estimated wait = what the newest customer in the queue is told (``estimated_wait_seconds``
+    for the last position; for the first when nobody waits).
     """
     now = now or timezone.now()
     threshold = timedelta(seconds=service.service_level_seconds)
@@ -237,21 +267,22 @@ def queue_figures(*, service: Service, now: datetime | None = None) -> QueueFigu
         ),
     )
     states = dict(
-        AgentProfile.objects.filter(services=service)
+        AgentProfile.objects.filter(
+            pk__in=AgentProfile.objects.filter(
+                Q(services=service) | Q(teams__services=service)
+            ).values("pk")
+        )
         .values_list("state")
         .annotate(n=Count("id"))
         .values_list("state", "n")
     )
-    logged_in = sum(n for state, n in states.items() if state in ("ready", "busy", "offered"))
     asa = stats["asa"].total_seconds() if stats["asa"] is not None else None
     denominator = stats["answered"] + stats["abandoned_late"]
     offered = stats["answered"] + stats["abandoned"]
     service_level = round(100 * stats["within"] / denominator, 1) if denominator else None
-    estimated = None
-    if asa is not None and logged_in:
-        estimated = round(asa * (waiting["count"] + 1) / logged_in)
-    elif logged_in:
-        estimated = 0
+    estimated = estimated_wait_seconds(
+        position=waiting["count"], average_answer_seconds=asa, agents_by_state=states
+    )
     return QueueFigures(
         service_id=service.pk,
         waiting=waiting["count"],

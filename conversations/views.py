@@ -19,7 +19,7 @@ from contactcenter.ws import revoke_session_sockets
 from . import selectors, services
 from .models import AgentState, Disposition, MessageStatus, NotReadyReason, Service
 from .ports import sender_addresses
-from .stored_text import stored_text_fixed_translations
+from .system_lines import system_texts_without_parameters
 
 
 def _list_context(request: HttpRequest) -> dict:
@@ -53,7 +53,7 @@ def _desktop_strings() -> dict:
         "sms_counter": gettext("%(length)s characters · %(encoding)s · %(segments)s SMS"),
         "countdown": gettext("%(seconds)s s"),
         "statuses": {status.value: str(status.label) for status in MessageStatus},
-        "stored_texts": stored_text_fixed_translations(),
+        "error_texts": system_texts_without_parameters(),
     }
 
 

@@ -36,7 +36,7 @@ def sms_keyword_apply(*, message) -> str | None:
     from contacts.services import contact_set_do_not_text
     from conversations.services import system_line_add
 
-    from ..conversation_ops import AgentLine, agent_line
+    from ..conversation_ops import AgentLine
 
     found = sms_keyword(message.body)
     if found is None:
@@ -45,15 +45,20 @@ def sms_keyword_apply(*, message) -> str | None:
     contact = message.conversation.contact
     if kind == Keyword.OPT_OUT:
         contact_set_do_not_text(contact=contact, value=True, reason=f"SMS {word}")
-        line = agent_line(AgentLine.SMS_OPTED_OUT, word=word)
+        line = AgentLine.SMS_OPTED_OUT
     elif kind == Keyword.OPT_IN:
         changed = contact_set_do_not_text(contact=contact, value=False, reason=f"SMS {word}")
         if not changed:
             return None  # "YES" from someone never opted out is just a reply
-        line = agent_line(AgentLine.SMS_OPTED_IN, word=word)
+        line = AgentLine.SMS_OPTED_IN
     else:
-        line = agent_line(AgentLine.SMS_HELP, word=word)
-    system_line_add(conversation=message.conversation, interaction=message.interaction, body=line)
+        line = AgentLine.SMS_HELP
+    system_line_add(
+        conversation=message.conversation,
+        interaction=message.interaction,
+        text=line,
+        params={"word": word},
+    )
     return kind
 
 

@@ -17,29 +17,28 @@ first frame is a hello carrying the signed visitor token (a new visitor gets one
   client -> {"type": "ping"}  -> missed events, then {"type": "pong"}
   server -> {"type": "event", "event": {"id", "type", "payload"}} for chat.message (hydrated),
             chat.notice, chat.agent, chat.queue, chat.read, chat.warning, chat.ended
+  server -> {"type": "queue", "position", "wait_seconds"} when the service's queue moved
   server -> {"type": "typing", "typing": bool, "name"} (the agent), {"type": "error", "code",
             "detail", "field", "client_id"} for anything refused: nothing is dropped silently.
 
-``DeskChatConsumer`` at ``/ws/chat/agent/<conversation id>/``: the agent's chat panel (session
-auth, only agents who may open the conversation): typing both ways, read receipts, and a nudge to
-re-fetch the server-rendered panel when the customer changes page or leaves.
+What happens on the agent's side reaches the widget as events of the session's audience, written
+by the chat's lifecycle listener in the same transaction as the change: this consumer never polls.
+The agent's typing and read receipts come from the agent's own socket (the agent activity port).
 """
 
 import asyncio
-import contextlib
 import json
 import logging
 from collections import deque
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.utils import translation
 
 from contactcenter import realtime
 from contactcenter.exceptions import DomainError, NotFound
+from contactcenter.ws import EventStreamConsumer
 from conversations.models import MessageStatus
-from conversations.selectors import conversation_get_for_agent
 
 from ..models import ChatSession
 from . import selectors, services
@@ -75,7 +74,10 @@ def _form_errors(form) -> dict:
     return {form.add_prefix(name): [str(e) for e in errors] for name, errors in form.errors.items()}
 
 
-class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
+QUEUE_REFRESH_SECONDS = 1.0
+
+
+class CustomerChatConsumer(EventStreamConsumer):
     async def connect(self) -> None:
         slug = self.scope["url_route"]["kwargs"]["slug"]
         self.entry_point = await database_sync_to_async(self._entry_point)(slug)
@@ -91,9 +93,10 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
         self.page: services.Page | None = None
         self.groups_joined: set[str] = set()
         self.stream: realtime.EventCursor | None = None
+        self.audiences: list[str] = []
         self.shown: set[tuple[str, int]] = set()  # ("message"|"notice", id) already on screen
-        self.sync_task: asyncio.Task | None = None
         self.last_activity = 0.0
+        self.last_queue_refresh = 0.0
         await self.accept()
 
     @staticmethod
@@ -104,10 +107,15 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
             return None
 
     async def disconnect(self, code: int) -> None:
-        if getattr(self, "sync_task", None):
-            self.sync_task.cancel()
         for group in list(getattr(self, "groups_joined", ())):
             await self.channel_layer.group_discard(group, self.channel_name)
+        if getattr(self, "session_id", None) and self.visitor is not None:
+            await self._mark_seen()  # the widget left: the queue grace period starts now
+
+    async def _mark_seen(self) -> None:
+        await database_sync_to_async(services.chat_customer_seen)(
+            session_id=self.session_id, visitor_id=self.visitor.visitor_id
+        )
 
     # --- frames in ------------------------------------------------------------------------
 
@@ -223,7 +231,7 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
                 services.chat_page_update(
                     session_id=session.pk, visitor_id=self.visitor.visitor_id, page=self.page
                 )
-            services.chat_session_sync(session_id=session.pk)
+            services.chat_customer_seen(session_id=session.pk, visitor_id=self.visitor.visitor_id)
             session.refresh_from_db()
             snapshot = selectors.session_snapshot(session=session)
         return {
@@ -240,14 +248,15 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
         self.session_open = snapshot["state"] == ChatSession.State.OPEN
         self.shown.update(("message", message["id"]) for message in snapshot["messages"])
         self.shown.update(("notice", notice["id"]) for notice in snapshot["notices"])
-        await self._join(realtime_audience(self.session_id))
-        if self.stream is None or self.stream.audiences != [realtime_audience(self.session_id)]:
-            self.stream = realtime.EventCursor(
-                [realtime_audience(self.session_id)], cursor=snapshot["event_cursor"]
-            )
+        audience = realtime_audience(self.session_id)
+        await self._join(audience)
+        if snapshot.get("service_id"):
+            # Rings only (queue moved): the service's events are never streamed to a customer.
+            await self._join(realtime.service_audience(snapshot["service_id"]))
+        if self.stream is None or self.stream.audiences != [audience]:
+            self.audiences = [audience]
+            self.stream = realtime.EventCursor([audience], cursor=snapshot["event_cursor"])
         await self._catch_up()
-        if self.session_open and self.sync_task is None and settings.WEBCHAT_SYNC_SECONDS > 0:
-            self.sync_task = asyncio.create_task(self._sync_loop())
 
     async def _join(self, group: str) -> None:
         if group not in self.groups_joined:
@@ -265,24 +274,8 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
         await self._follow(snapshot)
 
     def _snapshot(self, *, session_id: int) -> dict:
-        services.chat_session_sync(session_id=session_id)
         session = ChatSession.objects.get(pk=session_id, visitor_id=self.visitor.visitor_id)
         return selectors.session_snapshot(session=session)
-
-    async def _sync_loop(self) -> None:
-        """Every few seconds until the chat ends: re-check it (agent joined/left, queue, ended)
-        and catch up on the log, so a change made elsewhere (a worker, another server, a lost
-        ring) reaches the widget within one period."""
-        with contextlib.suppress(asyncio.CancelledError):
-            while self.session_open and self.session_id:
-                await asyncio.sleep(settings.WEBCHAT_SYNC_SECONDS)
-                try:
-                    await database_sync_to_async(services.chat_session_sync)(
-                        session_id=self.session_id
-                    )
-                    await self._catch_up()
-                except Exception:
-                    logger.exception("webchat: sync of chat %s failed", self.session_id)
 
     # --- customer actions -------------------------------------------------------------------
 
@@ -367,8 +360,8 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "ack", "client_id": client_id, "message_id": message.pk})
         if new_session:
             await self._send_session(self.session_id)
-        else:  # routing may have answered on commit already (in-process tasks)
-            await database_sync_to_async(services.chat_session_sync)(session_id=self.session_id)
+        else:
+            await self._catch_up()
 
     async def _typing(self, content: dict) -> None:
         if not self.session_open:
@@ -378,7 +371,12 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
             self.conversation_id = await database_sync_to_async(self._conversation_id)()
         if self.conversation_id:
             await self.channel_layer.group_send(
-                services.desk_group(self.conversation_id), {"type": "desk.typing", "typing": typing}
+                realtime.activity_group(self.conversation_id),
+                {
+                    "type": "activity.typing",
+                    "conversation_id": self.conversation_id,
+                    "typing": typing,
+                },
             )
         loop = asyncio.get_running_loop()
         if typing and loop.time() - self.last_activity > TYPING_ACTIVITY_SECONDS:
@@ -430,9 +428,6 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
         """After an ended chat: back to the start (pre-chat form or offline form)."""
         if self.session_open:
             return
-        if self.sync_task:
-            self.sync_task.cancel()
-            self.sync_task = None
         await self._leave_all()
         self.session_id = None
         state = await self._call(self._hello_state)
@@ -500,14 +495,36 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "offline_sent"})
 
     async def _ping(self, content: dict) -> None:
+        if self.session_id and self.session_open:
+            await self._mark_seen()
+        for group in self.groups_joined:  # re-join: a dead socket's membership lapses
+            await self.channel_layer.group_add(group, self.channel_name)
         await self._catch_up()
-        await self.send_json({"type": "pong"})
+        await self.send_json({"type": "pong", "cursor": self.cursor})
 
     # --- events out -------------------------------------------------------------------------
 
     async def event_ring(self, message: dict) -> None:
-        if message.get("audience") in self.groups_joined:
+        audience = message.get("audience", "")
+        if audience.startswith("service."):
+            await self._queue_moved()
+        elif audience in self.groups_joined:
             await self._catch_up()
+
+    async def _queue_moved(self) -> None:
+        """The service's queue changed: a waiting customer sees their new place (at most once a
+        second; a read, nothing written)."""
+        if not (self.session_id and self.session_open):
+            return
+        loop = asyncio.get_running_loop()
+        if loop.time() - self.last_queue_refresh < QUEUE_REFRESH_SECONDS:
+            return
+        self.last_queue_refresh = loop.time()
+        standing = await database_sync_to_async(services.chat_queue_standing)(
+            session_id=self.session_id
+        )
+        if standing is not None:
+            await self.send_json({"type": "queue", **standing})
 
     async def chat_typing(self, message: dict) -> None:
         if self.session_open:
@@ -589,66 +606,3 @@ def realtime_audience(session_id: int) -> str:
     from ..models import chat_audience
 
     return chat_audience(session_id)
-
-
-class DeskChatConsumer(AsyncJsonWebsocketConsumer):
-    """The agent's side of a chat: typing both ways, read receipts, panel refresh nudges."""
-
-    async def connect(self) -> None:
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            await self.close(code=4401)
-            return
-        self.user = user
-        self.conversation_id = self.scope["url_route"]["kwargs"]["conversation_id"]
-        if not await database_sync_to_async(self._allowed)():
-            await self.close(code=4404)
-            return
-        self.group = services.desk_group(self.conversation_id)
-        await self.channel_layer.group_add(self.group, self.channel_name)
-        await self.accept()
-
-    async def disconnect(self, code: int) -> None:
-        if getattr(self, "group", None):
-            await self.channel_layer.group_discard(self.group, self.channel_name)
-
-    def _allowed(self):
-        try:
-            return conversation_get_for_agent(user=self.user, pk=self.conversation_id)
-        except NotFound:
-            return None
-
-    async def receive_json(self, content: dict, **kwargs: object) -> None:
-        kind = content.get("type") if isinstance(content, dict) else None
-        conversation = await database_sync_to_async(self._allowed)()
-        if conversation is None:
-            await self.close(code=4404)
-            return
-        if kind == "typing":
-            targets = await database_sync_to_async(self._typing_targets)(conversation)
-            for group, name in targets:
-                await self.channel_layer.group_send(
-                    group,
-                    {"type": "chat.typing", "typing": bool(content.get("typing")), "name": name},
-                )
-        elif kind == "read":
-            await database_sync_to_async(services.chat_agent_read)(
-                conversation=conversation, user=self.user, up_to=_as_int(content.get("up_to"))
-            )
-        elif kind == "ping":
-            await self.send_json({"type": "pong"})
-
-    def _typing_targets(self, conversation) -> list[tuple[str, str]]:
-        if conversation.agent_id != self.user.pk:
-            return []  # a supervisor looking in does not type as the agent
-        name = services.agent_display_name(self.user)
-        sessions = ChatSession.objects.filter(
-            conversation=conversation, state=ChatSession.State.OPEN
-        ).values_list("id", flat=True)
-        return [(realtime_audience(session_id), name) for session_id in sessions]
-
-    async def desk_typing(self, message: dict) -> None:
-        await self.send_json({"type": "typing", "typing": bool(message.get("typing"))})
-
-    async def desk_refresh(self, message: dict) -> None:
-        await self.send_json({"type": "refresh"})

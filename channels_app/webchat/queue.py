@@ -1,22 +1,20 @@
 """Where a waiting chat stands in its service queue, for the customer's widget.
 
-One function, ``queue_standing``, over the routing engine's selectors: the position is
-``conversations.selectors.queue_position``; the wait comes from ``queue_figures`` (today's average
-speed of answer x position / agents logged in). Before anyone was answered today, or with nobody
-Ready or Busy, it falls back to position x ``WEBCHAT_AVERAGE_HANDLE_SECONDS`` / agents staffed.
-The service's figures are cached for a few seconds: every waiting widget asks for them.
+The position is ``conversations.selectors.queue_position``; the wait is
+``conversations.selectors.estimated_wait_seconds`` — the same function supervisors and the API
+see, fed with the same figures (cached a couple of seconds per service: every waiting widget asks
+for them when the queue moves).
 """
 
-import math
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.core.cache import cache
+from django.db.models import Q
 
 from conversations.models import AgentProfile, AgentState, Interaction
-from conversations.selectors import queue_figures, queue_position
+from conversations.selectors import estimated_wait_seconds, queue_figures, queue_position
 
-WORKING_STATES = (AgentState.READY, AgentState.BUSY, AgentState.OFFERED)
+FIGURES_CACHE_SECONDS = 2
 
 
 @dataclass(frozen=True)
@@ -28,24 +26,21 @@ class QueueStanding:
 def agents_staffed(*, service_id: int) -> int:
     """Agents of the service who are logged in (in any state but Logged out)."""
     return (
-        AgentProfile.objects.filter(services=service_id)
+        AgentProfile.objects.filter(Q(services=service_id) | Q(teams__services=service_id))
         .exclude(state=AgentState.LOGGED_OUT)
+        .values("pk")
+        .distinct()
         .count()
     )
 
 
-def _service_numbers(interaction: Interaction) -> tuple[float | None, int, int]:
+def _service_numbers(interaction: Interaction) -> tuple[float | None, dict[str, int]]:
     key = f"webchat:queue-figures:{interaction.service_id}"
     numbers = cache.get(key)
     if numbers is None:
         figures = queue_figures(service=interaction.service)
-        states = figures.agents_by_state
-        numbers = (
-            figures.average_speed_of_answer_seconds,
-            sum(n for state, n in states.items() if state in WORKING_STATES),
-            sum(n for state, n in states.items() if state != AgentState.LOGGED_OUT),
-        )
-        cache.set(key, numbers, timeout=max(1, int(settings.WEBCHAT_SYNC_SECONDS)))
+        numbers = (figures.average_speed_of_answer_seconds, figures.agents_by_state)
+        cache.set(key, numbers, timeout=FIGURES_CACHE_SECONDS)
     return numbers
 
 
@@ -54,11 +49,8 @@ def queue_standing(*, interaction: Interaction) -> QueueStanding:
     position = max(queue_position(interaction=interaction), 1)
     if interaction.service_id is None:
         return QueueStanding(position=position, estimated_wait_seconds=None)
-    average_answer, working, staffed = _service_numbers(interaction)
-    if average_answer is not None and working:
-        wait = average_answer * position / working
-    elif staffed:
-        wait = position * settings.WEBCHAT_AVERAGE_HANDLE_SECONDS / staffed
-    else:
-        return QueueStanding(position=position, estimated_wait_seconds=None)
-    return QueueStanding(position=position, estimated_wait_seconds=math.ceil(wait))
+    average_answer, agents_by_state = _service_numbers(interaction)
+    wait = estimated_wait_seconds(
+        position=position, average_answer_seconds=average_answer, agents_by_state=agents_by_state
+    )
+    return QueueStanding(position=position, estimated_wait_seconds=wait)

@@ -2,9 +2,8 @@
 
 from django.urls import path
 
-from .consumers import CustomerChatConsumer, DeskChatConsumer
+from .consumers import CustomerChatConsumer
 
 websocket_urlpatterns = [
-    path("agent/<int:conversation_id>/", DeskChatConsumer.as_asgi()),
     path("<slug:slug>/", CustomerChatConsumer.as_asgi()),
 ]

@@ -2,7 +2,7 @@
 sees their own lines, the agents' replies on their chat and the notices of their session."""
 
 from contactcenter.realtime import page_cursor
-from conversations.models import Message, MessageStatus
+from conversations.models import Interaction, Message, MessageStatus
 
 from ..models import ChatSession
 from .services import agent_display_name, notice_view, queue_view
@@ -70,4 +70,18 @@ def session_snapshot(*, session: ChatSession) -> dict:
         "started": session.interaction_id is not None,
         "email": session.email,
         "event_cursor": event_cursor,
+        "service_id": _queue_service_id(session),
     }
+
+
+def _queue_service_id(session: ChatSession) -> int | None:
+    """The service whose queue the customer waits in (it follows transfers)."""
+    if session.interaction_id:
+        service_id = (
+            Interaction.objects.filter(pk=session.interaction_id)
+            .values_list("service_id", flat=True)
+            .first()
+        )
+        if service_id:
+            return service_id
+    return session.entry_point.service_id

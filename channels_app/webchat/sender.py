@@ -4,7 +4,7 @@ event log (audience ``chat.<session id>``), then marked delivered and read by th
 from conversations.models import Message, MessageStatus
 from conversations.ports import SendError, SendResult
 
-from ..conversation_ops import AgentLine, agent_line
+from ..conversation_ops import AgentLine
 from .services import chat_deliver
 
 
@@ -12,8 +12,8 @@ class ChatSender:
     def send(self, message: Message) -> SendResult:
         if not chat_deliver(message=message):
             raise SendError(
-                agent_line(AgentLine.CHAT_NOT_DELIVERED),
+                AgentLine.CHAT_NOT_DELIVERED.stored(),
                 transient=False,
-                code="chat_ended",
+                code=AgentLine.CHAT_NOT_DELIVERED.code,
             )
         return SendResult(provider_id=f"chat-{message.pk}", status=MessageStatus.SENT)

@@ -2,8 +2,11 @@
 
 Every function runs in one transaction, locks the chat session it changes, appends events to the
 customer's audience (``chat.<session id>``) and, for what agents must see, to the conversation's
-audiences through ``conversations`` services. The customer's websocket consumer, the chat sender
-and the beat tasks only call these.
+audiences through ``conversations`` services. The customer's websocket consumer, the chat sender,
+the lifecycle listener (``lifecycle.py``) and the beat tasks only call these.
+
+Lock order, as everywhere: the conversation first, then the chat session (a session already bound
+to its conversation is locked after it: ``_lock_session``).
 """
 
 import logging
@@ -12,8 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -38,8 +40,9 @@ from conversations.services import (
     system_line_add,
 )
 
-from ..conversation_ops import AgentLine, agent_line
+from ..conversation_ops import AgentLine
 from ..models import ChatNotice, ChatSession, ChatTranscriptRequest, EntryPoint
+from . import events
 from .config import chat_config
 from .limits import rate_limit_hit
 from .queue import agents_staffed, queue_standing
@@ -54,27 +57,6 @@ PAGE_TITLE_MAX = 300
 class RateLimited(DomainError):
     status_code = 429
     code = "rate_limited"
-
-
-def desk_group(conversation_id: int) -> str:
-    """Channel-layer group of the agent-side chat panels open on a conversation (ephemeral:
-    typing and 'refresh the panel' only; everything durable goes through the event log)."""
-    return f"chatdesk.{conversation_id}"
-
-
-def ring_group(group: str, message: dict) -> None:
-    """Best-effort, after commit: for ephemeral signals that are not worth an event row."""
-
-    def send() -> None:
-        layer = get_channel_layer()
-        if layer is None:
-            return
-        try:
-            async_to_sync(layer.group_send)(group, message)
-        except Exception:
-            logger.warning("webchat: ring to %s failed", group, exc_info=True)
-
-    transaction.on_commit(send)
 
 
 # --- Availability -------------------------------------------------------------------------
@@ -182,23 +164,30 @@ def chat_session_start(
     return session
 
 
-def _locked_session(session_id: int, visitor_id: str | None = None) -> ChatSession:
-    query = ChatSession.objects.select_for_update().filter(pk=session_id)
+def _lock_session(session_id: int, visitor_id: str | None = None) -> ChatSession:
+    """Lock the session, after its conversation when it has one (the lock order of every
+    writer: a lifecycle listener runs inside a transaction holding the conversation)."""
+    query = ChatSession.objects.filter(pk=session_id)
     if visitor_id is not None:
         query = query.filter(visitor_id=visitor_id)
-    session = query.first()
+    conversation_id = query.values_list("conversation_id", flat=True).first()
+    if conversation_id:
+        list(Conversation.objects.select_for_update().filter(pk=conversation_id).values("pk"))
+    session = query.select_for_update(of=("self",)).select_related("entry_point").first()
     if session is None:
         raise NotFound(gettext("This chat does not exist."), field="session")
     return session
 
 
-def _publish(session: ChatSession, type: str, payload: dict) -> None:
+def publish_to_customer(session: ChatSession, type: str, payload: dict) -> None:
     realtime.publish(audiences=[session.audience], type=type, payload=payload)
 
 
-def _notice(session: ChatSession, code: str, **params: object) -> ChatNotice:
+def notice_add(session: ChatSession, code: str, **params: object) -> ChatNotice:
+    """A notice in the customer's transcript, stored as a code and parameters (shown in the
+    customer's language by the widget)."""
     notice = ChatNotice.objects.create(session=session, code=code, params=params)
-    _publish(session, "chat.notice", {"notice": notice_view(notice)})
+    publish_to_customer(session, events.CHAT_NOTICE, {"notice": notice_view(notice)})
     return notice
 
 
@@ -209,6 +198,17 @@ def notice_view(notice: ChatNotice) -> dict:
         "params": notice.params,
         "at": notice.created_at.isoformat(),
     }
+
+
+def queue_view(session: ChatSession) -> dict:
+    return {"position": session.queue_position, "wait_seconds": session.queue_wait_seconds}
+
+
+def agent_display_name(user) -> str:
+    try:
+        return user.agent_profile.name
+    except AgentProfile.DoesNotExist:
+        return user.get_full_name() or ""
 
 
 # --- Customer messages --------------------------------------------------------------------
@@ -225,11 +225,8 @@ def chat_message_receive(*, session_id: int, visitor_id: str, body: str, client_
         raise RateLimited(
             gettext("You are sending messages too quickly. Please wait a moment."), field="body"
         )
-    # In its own transaction first: a chat the agent closed meanwhile ends here, it is not
-    # reopened by this line.
-    chat_session_sync(session_id=session_id)
     with transaction.atomic():
-        session = _locked_session(session_id, visitor_id)
+        session = _lock_session(session_id, visitor_id)
         limit = chat_config(session.entry_point).max_message_length
         if len(body) > limit:
             raise ValidationError(
@@ -257,11 +254,13 @@ def chat_message_receive(*, session_id: int, visitor_id: str, body: str, client_
         if result.duplicate:
             return message
         if session.interaction_id != message.interaction_id:
-            _bind(session, message, now)
+            _bind(session, message)
         _customer_active(session, now)
-        _publish(session, "chat.message", {"message_id": message.pk, "client_id": client_id})
-        _sync_locked(session, now)
+        session.customer_seen_at = now
         session.save()
+        publish_to_customer(
+            session, events.CHAT_MESSAGE, {"message_id": message.pk, "client_id": client_id}
+        )
     return message
 
 
@@ -293,115 +292,112 @@ def _identities(session: ChatSession) -> list[tuple[str, str]]:
     return identities + claimed
 
 
-def _bind(session: ChatSession, message: Message, now: datetime) -> None:
-    """The first message tied the session to its conversation and interaction."""
+def _bind(session: ChatSession, message: Message) -> None:
+    """The first message tied the session to its conversation and interaction; what the widget
+    shows next comes from the interaction's lifecycle (queued, offered, assigned...)."""
     first = session.interaction_id is None
     session.conversation_id = message.conversation_id
     session.interaction_id = message.interaction_id
     session.save(update_fields=["conversation", "interaction"])
+    interaction = Interaction.objects.select_related("conversation", "agent__agent_profile").get(
+        pk=message.interaction_id
+    )
     if first:
-        conversation = Conversation.objects.get(pk=message.conversation_id)
         lines = []
         if session.customer_name or session.email or session.phone:
             details = ", ".join(
                 part for part in (session.customer_name, session.email, session.phone) if part
             )
-            lines.append(agent_line(AgentLine.CHAT_PRECHAT, details=details))
+            lines.append((AgentLine.CHAT_PRECHAT, {"details": details}))
         if session.page_url:
             lines.append(_page_line(session.page_title, session.page_url))
-        for line in lines:
-            system_line_add(conversation=conversation, interaction=message.interaction, body=line)
-
-
-def _page_line(title: str, url: str) -> str:
-    if title:
-        return agent_line(AgentLine.CHAT_PAGE_TITLED, title=title, url=url)
-    return agent_line(AgentLine.CHAT_PAGE, url=url)
-
-
-# --- Keeping the customer's view in step with the conversation ------------------------------
-
-
-def chat_session_sync(*, session_id: int) -> None:
-    """Tell the customer what changed on the agent side: an agent joined, was replaced or left,
-    the queue position moved, or the chat was ended (conversation closed / interaction ended).
-    Idempotent: it compares with what the customer was last told."""
-    with transaction.atomic():
-        session = (
-            ChatSession.objects.select_for_update(of=("self",))
-            .select_related("entry_point")
-            .filter(pk=session_id, state=ChatSession.State.OPEN)
-            .first()
-        )
-        if session is None:
-            return
-        if _sync_locked(session, timezone.now()):
-            session.save()
-
-
-def _sync_locked(session: ChatSession, now: datetime) -> bool:
-    """Returns True when the session row changed and must be saved by the caller."""
-    if not session.is_open or session.interaction_id is None:
-        return False
-    interaction = (
-        Interaction.objects.select_related("conversation", "service", "agent__agent_profile")
-        .filter(pk=session.interaction_id)
-        .first()
-    )
-    if interaction is None:
-        _end_locked(session, ChatSession.EndReason.AGENT, now, end_interaction=False)
-        return False
-    conversation = interaction.conversation
-    if (
-        interaction.state == Interaction.State.ENDED
-        or conversation.status == Conversation.Status.CLOSED
-    ):
-        _end_locked(session, ChatSession.EndReason.AGENT, now, end_interaction=False)
-        return False
-    changed = False
-    agent = interaction.agent if interaction.state == Interaction.State.ACTIVE else None
-    agent_id = agent.pk if agent else None
-    if agent_id != session.agent_id:
-        name = agent_display_name(agent) if agent else ""
-        if session.agent_id is None:
-            _notice(session, ChatNotice.Code.AGENT_JOINED, name=name)
-        elif agent is None:
-            _notice(session, ChatNotice.Code.AGENT_LEFT, name=session.agent_name)
-        else:
-            _notice(
-                session, ChatNotice.Code.AGENT_TRANSFERRED, previous=session.agent_name, name=name
+        for text, params in lines:
+            system_line_add(
+                conversation=interaction.conversation,
+                interaction=interaction,
+                text=text,
+                params=params,
             )
-        session.agent_id = agent_id
-        session.agent_name = name
-        _publish(session, "chat.agent", {"name": name or None})
-        if agent_id:
-            _restart_idle_timer(session, now)
-        else:
-            session.idle_since = session.warn_at = session.expires_at = session.warned_at = None
-        changed = True
-    if agent_id is None:
-        standing = queue_standing(interaction=interaction)
-        figures = (standing.position, standing.estimated_wait_seconds)
-        if figures != (session.queue_position, session.queue_wait_seconds):
-            session.queue_position, session.queue_wait_seconds = figures
-            _publish(session, "chat.queue", queue_view(session))
-            changed = True
-    elif session.queue_position is not None:
-        session.queue_position = session.queue_wait_seconds = None
-        _publish(session, "chat.queue", queue_view(session))
-        changed = True
-    return changed
+    # The lifecycle events of this interaction ran before the session was bound to it (in this
+    # very transaction): bring the session to where the interaction is.
+    if interaction.state == Interaction.State.ACTIVE and interaction.agent_id:
+        session_agent_set(session, interaction.agent, joined=True)
+    elif interaction.state in (Interaction.State.QUEUED, Interaction.State.OFFERED):
+        session_queue_update(session, interaction)
 
 
-def queue_view(session: ChatSession) -> dict:
-    return {"position": session.queue_position, "wait_seconds": session.queue_wait_seconds}
+def _page_line(title: str, url: str) -> tuple:
+    if title:
+        return AgentLine.CHAT_PAGE_TITLED, {"title": title, "url": url}
+    return AgentLine.CHAT_PAGE, {"url": url}
 
 
-def agent_display_name(user) -> str:
-    try:
-        return user.agent_profile.name
-    except AgentProfile.DoesNotExist:
-        return user.get_full_name() or ""
+# --- The customer's view of the conversation (called by the lifecycle listener) --------------
+
+
+def session_agent_set(session: ChatSession, agent, *, joined: bool = False, previous=None) -> None:
+    """The agent on the chat is now ``agent`` (None: nobody). Tells the customer once: joined,
+    transferred from ``previous``, or left."""
+    agent_id = agent.pk if agent is not None else None
+    if agent_id == session.agent_id:
+        return
+    now = timezone.now()
+    name = agent_display_name(agent) if agent is not None else ""
+    if agent is None:
+        notice_add(session, ChatNotice.Code.AGENT_LEFT, name=session.agent_name)
+    elif previous is not None and previous.pk != agent_id:
+        notice_add(
+            session,
+            ChatNotice.Code.AGENT_TRANSFERRED,
+            previous=agent_display_name(previous),
+            name=name,
+        )
+    elif joined or session.agent_id is None:
+        notice_add(session, ChatNotice.Code.AGENT_JOINED, name=name)
+    session.agent_id = agent_id
+    session.agent_name = name
+    publish_to_customer(session, events.CHAT_AGENT, {"name": name or None})
+    if agent_id:
+        _restart_idle_timer(session, now)
+        if session.queue_position is not None:
+            session.queue_position = session.queue_wait_seconds = None
+            publish_to_customer(session, events.CHAT_QUEUE, queue_view(session))
+    else:
+        session.idle_since = session.warn_at = session.expires_at = session.warned_at = None
+    session.save()
+
+
+def session_queue_update(
+    session: ChatSession, interaction: Interaction, *, connecting: bool = False
+) -> None:
+    """The customer waits: their place in the queue and the estimated wait (or "connecting" while
+    an agent is offered the chat)."""
+    if connecting:
+        publish_to_customer(
+            session, events.CHAT_QUEUE, {"position": 0, "wait_seconds": 0, "connecting": True}
+        )
+        return
+    standing = queue_standing(interaction=interaction)
+    figures = (standing.position, standing.estimated_wait_seconds)
+    if figures != (session.queue_position, session.queue_wait_seconds):
+        session.queue_position, session.queue_wait_seconds = figures
+        session.save(update_fields=["queue_position", "queue_wait_seconds"])
+        publish_to_customer(session, events.CHAT_QUEUE, queue_view(session))
+
+
+def chat_queue_standing(*, session_id: int) -> dict | None:
+    """A waiting customer's place in the queue now (read; for the widget when the queue moved),
+    or None when the customer is not waiting."""
+    session = ChatSession.objects.filter(pk=session_id, state=ChatSession.State.OPEN).first()
+    if session is None or session.interaction_id is None or session.agent_id:
+        return None
+    interaction = (
+        Interaction.objects.select_related("service").filter(pk=session.interaction_id).first()
+    )
+    if interaction is None or interaction.state != Interaction.State.QUEUED:
+        return None
+    standing = queue_standing(interaction=interaction)
+    return {"position": standing.position, "wait_seconds": standing.estimated_wait_seconds}
 
 
 # --- Activity and the inactivity timeout ----------------------------------------------------
@@ -414,7 +410,7 @@ def _restart_idle_timer(session: ChatSession, now: datetime) -> None:
     session.expires_at = now + timeout
     if session.warned_at is not None:
         session.warned_at = None
-        _publish(session, "chat.warning", {"expires_at": None})
+        publish_to_customer(session, events.CHAT_WARNING, {"expires_at": None})
 
 
 def _customer_active(session: ChatSession, now: datetime) -> None:
@@ -429,7 +425,7 @@ def chat_customer_activity(*, session_id: int, visitor_id: str) -> None:
     """The customer is typing: that is activity too (at most one write per 15 s)."""
     now = timezone.now()
     with transaction.atomic():
-        session = _locked_session(session_id, visitor_id)
+        session = _lock_session(session_id, visitor_id)
         if not session.is_open or not session.agent_id:
             return
         if session.idle_since and now - session.idle_since < ACTIVITY_THROTTLE:
@@ -438,45 +434,57 @@ def chat_customer_activity(*, session_id: int, visitor_id: str) -> None:
         session.save()
 
 
+def chat_customer_seen(*, session_id: int, visitor_id: str) -> None:
+    """The customer's widget is connected (hello, heartbeat, goodbye): a waiting customer whose
+    widget stays away ``WEBCHAT_QUEUE_ABANDON_SECONDS`` leaves the queue. One conditional write
+    at most every 15 s."""
+    now = timezone.now()
+    ChatSession.objects.filter(
+        pk=session_id, visitor_id=visitor_id, state=ChatSession.State.OPEN
+    ).exclude(customer_seen_at__gt=now - ACTIVITY_THROTTLE).update(customer_seen_at=now)
+
+
 def chat_inactivity_due(*, now: datetime | None = None, limit: int = 500) -> list[int]:
-    """Ids of open sessions whose warning or end is due (candidates; each is re-checked)."""
+    """Ids of open sessions whose warning or end is due, or whose waiting customer is gone
+    (candidates; each is re-checked)."""
     now = now or timezone.now()
     open_sessions = ChatSession.objects.filter(state=ChatSession.State.OPEN)
     ending = open_sessions.filter(expires_at__lte=now).values_list("id", flat=True)[:limit]
     warning = open_sessions.filter(warn_at__lte=now, warned_at__isnull=True).values_list(
         "id", flat=True
     )[:limit]
-    return sorted(set(ending) | set(warning))
+    gone = open_sessions.filter(
+        agent__isnull=True,
+        interaction__isnull=False,
+        customer_seen_at__lt=now - timedelta(seconds=settings.WEBCHAT_QUEUE_ABANDON_SECONDS),
+    ).values_list("id", flat=True)[:limit]
+    return sorted(set(ending) | set(warning) | set(gone))
 
 
 def chat_inactivity_check(*, session_id: int, now: datetime | None = None) -> str:
     """Warn or end one session if due. Conditional updates make overlapping runs harmless.
-    Returns what it did: "ended", "warned" or ""."""
+    Returns what it did: "ended", "warned", "left" or ""."""
     now = now or timezone.now()
     with transaction.atomic():
-        ended = ChatSession.objects.filter(
-            pk=session_id, state=ChatSession.State.OPEN, expires_at__lte=now
-        ).update(
-            state=ChatSession.State.ENDED,
-            end_reason=ChatSession.EndReason.INACTIVITY,
-            ended_at=now,
-        )
-        if ended:
-            session = ChatSession.objects.select_for_update().get(pk=session_id)
-            _after_end(session, now, end_interaction=True)
+        session = _lock_session(session_id)
+        if not session.is_open:
+            return ""
+        if session.agent_id is None and session.interaction_id is not None:
+            abandon_after = timedelta(seconds=settings.WEBCHAT_QUEUE_ABANDON_SECONDS)
+            seen = session.customer_seen_at
+            if seen is not None and seen < now - abandon_after:
+                _end_locked(session, ChatSession.EndReason.LEFT, now, end_interaction=True)
+                return "left"
+        if session.expires_at is not None and session.expires_at <= now:
+            _end_locked(session, ChatSession.EndReason.INACTIVITY, now, end_interaction=True)
             return "ended"
-        warned = ChatSession.objects.filter(
-            pk=session_id,
-            state=ChatSession.State.OPEN,
-            warn_at__lte=now,
-            warned_at__isnull=True,
-            expires_at__gt=now,
-        ).update(warned_at=now)
-        if warned:
-            session = ChatSession.objects.get(pk=session_id)
+        due = session.warn_at is not None and session.warn_at <= now
+        if due and session.warned_at is None and session.expires_at > now:
+            session.warned_at = now
+            session.save(update_fields=["warned_at"])
             expires_at = session.expires_at.isoformat()
-            _notice(session, ChatNotice.Code.INACTIVITY_WARNING, expires_at=expires_at)
-            _publish(session, "chat.warning", {"expires_at": expires_at})
+            notice_add(session, ChatNotice.Code.INACTIVITY_WARNING, expires_at=expires_at)
+            publish_to_customer(session, events.CHAT_WARNING, {"expires_at": expires_at})
             return "warned"
     return ""
 
@@ -488,44 +496,44 @@ def chat_end(*, session_id: int, visitor_id: str) -> ChatSession:
     """The customer ended the chat."""
     now = timezone.now()
     with transaction.atomic():
-        session = _locked_session(session_id, visitor_id)
+        session = _lock_session(session_id, visitor_id)
         if session.is_open:
             _end_locked(session, ChatSession.EndReason.CUSTOMER, now, end_interaction=True)
     return session
+
+
+def session_end(session: ChatSession, reason: str) -> None:
+    """End a locked session whose interaction ended or whose conversation closed (the lifecycle
+    listener): the customer is told, nothing else is ended."""
+    if session.is_open:
+        _end_locked(session, reason, timezone.now(), end_interaction=False)
 
 
 def _end_locked(session: ChatSession, reason: str, now: datetime, *, end_interaction: bool) -> None:
     session.state = ChatSession.State.ENDED
     session.end_reason = reason
     session.ended_at = now
-    session.save(update_fields=["state", "end_reason", "ended_at"])
-    _after_end(session, now, end_interaction=end_interaction)
-
-
-def _after_end(session: ChatSession, now: datetime, *, end_interaction: bool) -> None:
     session.warn_at = session.expires_at = None
     session.queue_position = session.queue_wait_seconds = None
-    session.save(update_fields=["warn_at", "expires_at", "queue_position", "queue_wait_seconds"])
-    _notice(session, ChatNotice.Code.ENDED, reason=session.end_reason)
-    _publish(session, "chat.ended", {"reason": session.end_reason})
-    if session.interaction_id and end_interaction:
-        interaction = Interaction.objects.select_related("conversation").get(
-            pk=session.interaction_id
-        )
-        if session.end_reason == ChatSession.EndReason.INACTIVITY:
-            line = agent_line(
-                AgentLine.CHAT_ENDED_INACTIVE,
-                minutes=max(1, round(session.inactivity_seconds / 60)),
-            )
-        else:
-            line = agent_line(AgentLine.CHAT_ENDED_BY_CUSTOMER)
-        if interaction.state != Interaction.State.ENDED:
-            system_line_add(
-                conversation=interaction.conversation, interaction=interaction, body=line
-            )
-            interaction_end(interaction=interaction)
-    if session.conversation_id:
-        ring_group(desk_group(session.conversation_id), {"type": "desk.refresh"})
+    session.save()
+    notice_add(session, ChatNotice.Code.ENDED, reason=session.end_reason)
+    publish_to_customer(session, events.CHAT_ENDED, {"reason": session.end_reason})
+    if not (session.interaction_id and end_interaction):
+        return
+    interaction = Interaction.objects.select_related("conversation").get(pk=session.interaction_id)
+    if interaction.state == Interaction.State.ENDED:
+        return
+    if session.end_reason == ChatSession.EndReason.INACTIVITY:
+        text = AgentLine.CHAT_ENDED_INACTIVE
+        params = {"minutes": max(1, round(session.inactivity_seconds / 60))}
+    elif session.end_reason == ChatSession.EndReason.LEFT:
+        text, params = AgentLine.CHAT_LEFT_WAITING, {}
+    else:
+        text, params = AgentLine.CHAT_ENDED_BY_CUSTOMER, {}
+    system_line_add(
+        conversation=interaction.conversation, interaction=interaction, text=text, params=params
+    )
+    interaction_end(interaction=interaction, reason=f"customer_{session.end_reason}")
 
 
 # --- Page, reads, transcript -------------------------------------------------------------
@@ -537,7 +545,7 @@ def chat_page_update(*, session_id: int, visitor_id: str, page: Page) -> bool:
         return False
     now = timezone.now()
     with transaction.atomic():
-        session = _locked_session(session_id, visitor_id)
+        session = _lock_session(session_id, visitor_id)
         if not session.is_open or (session.page_url, session.page_title) == (page.url, page.title):
             return False
         url_changed = session.page_url != page.url
@@ -547,13 +555,13 @@ def chat_page_update(*, session_id: int, visitor_id: str, page: Page) -> bool:
             interaction = Interaction.objects.select_related("conversation").get(
                 pk=session.interaction_id
             )
+            text, params = _page_line(page.title, page.url)
             system_line_add(
                 conversation=interaction.conversation,
                 interaction=interaction,
-                body=_page_line(page.title, page.url),
+                text=text,
+                params=params,
             )
-        if session.conversation_id:
-            ring_group(desk_group(session.conversation_id), {"type": "desk.refresh"})
     return True
 
 
@@ -588,7 +596,7 @@ def chat_agent_read(*, conversation: Conversation, user, up_to: int) -> int:
                 agent_read_up_to=newest
             )
             if updated:
-                _publish(session, "chat.read", {"up_to": newest})
+                publish_to_customer(session, events.CHAT_READ, {"up_to": newest})
         count += len(unread)
     return count
 
@@ -627,7 +635,7 @@ def chat_transcript_request(
     if rate_limit_hit(key=f"transcript:{visitor_id}", limit=5):
         raise RateLimited(gettext("Too many requests. Please wait a moment."), field="email")
     with transaction.atomic():
-        session = _locked_session(session_id, visitor_id)
+        session = _lock_session(session_id, visitor_id)
         if session.interaction_id is None:
             raise InvalidState(gettext("There is nothing to send yet."), field="email")
         request, created = ChatTranscriptRequest.objects.get_or_create(session=session, email=email)
@@ -638,7 +646,8 @@ def chat_transcript_request(
             system_line_add(
                 conversation=interaction.conversation,
                 interaction=interaction,
-                body=agent_line(AgentLine.CHAT_TRANSCRIPT_REQUESTED, email=email),
+                text=AgentLine.CHAT_TRANSCRIPT_REQUESTED,
+                params={"email": email},
             )
     return request
 
@@ -700,16 +709,16 @@ def chat_deliver(*, message: Message) -> list[int]:
     now = timezone.now()
     delivered = []
     with transaction.atomic():
+        list(
+            Conversation.objects.select_for_update().filter(pk=message.conversation_id).values("pk")
+        )
         sessions = ChatSession.objects.select_for_update().filter(
             interaction_id=message.interaction_id, state=ChatSession.State.OPEN
         )
         for session in sessions:
-            _sync_locked(session, now)  # "Alex joined" comes before Alex's first line
-            if not session.is_open:
-                continue
-            _publish(session, "chat.message", {"message_id": message.pk})
+            publish_to_customer(session, events.CHAT_MESSAGE, {"message_id": message.pk})
             if session.agent_id:
                 _restart_idle_timer(session, now)
-            session.save()
+                session.save()
             delivered.append(session.pk)
     return delivered

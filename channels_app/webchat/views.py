@@ -71,9 +71,18 @@ def widget_strings() -> dict[str, str]:
         "agent_joined": gettext("%(name)s joined the chat."),
         "agent_left": gettext("%(name)s left the chat. You are back in the queue."),
         "agent_transferred": gettext("%(previous)s transferred you to %(name)s."),
+        "transferred_to_service": gettext(
+            "%(previous)s transferred you to %(service)s. Please wait for the next agent."
+        ),
+        "participant_joined": gettext("%(name)s joined the chat too."),
+        "participant_left": gettext("%(name)s left the chat."),
         "ended_customer": gettext("You ended the chat."),
         "ended_agent": gettext("The agent ended the chat."),
         "ended_inactivity": gettext("The chat ended because there was no activity."),
+        "ended_left": gettext("The chat ended: you left while waiting."),
+        "ended_header": gettext("Chat ended"),
+        "connecting_agent": gettext("Connecting you to an agent…"),
+        "no_agent": gettext("No agent is available right now; you keep your place in the queue."),
         "inactivity_warning": gettext(
             "Are you still there? Without a reply, this chat ends at %(time)s."
         ),

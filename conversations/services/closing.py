@@ -20,7 +20,7 @@ from .. import events
 from ..models import Conversation, Disposition, Interaction
 from ..ports import Lifecycle
 from ..selectors import conversation_audiences
-from ..stored_text import SystemLine, stored_text
+from ..system_lines import SystemLine
 from . import agent_state, offers
 from .guards import ensure_handler
 from .lifecycle import lifecycle_notify
@@ -169,7 +169,7 @@ def wrap_up_expire(*, conversation_id: int) -> bool:
         system_line_add(
             conversation=conversation,
             interaction=interaction,
-            body=stored_text(SystemLine.WRAP_UP_TIMED_OUT),
+            text=SystemLine.WRAP_UP_TIMED_OUT,
         )
         conversation_close_locked(conversation, now=timezone.now())
         if conversation.agent_id:

@@ -15,7 +15,7 @@ from contacts.services import contacts_lock
 from .. import events
 from ..models import Conversation
 from ..selectors import conversation_audiences
-from ..stored_text import SystemLine, stored_text
+from ..system_lines import SystemLine
 from .timeline import system_line_add
 
 PARTICIPANT = "conversations"
@@ -116,14 +116,14 @@ def conversation_move(
             conversation=conversation,
             interaction=None,
             sender=user,
-            body=stored_text(
-                SystemLine.MOVED,
-                from_id=source.pk,
-                from_name=source.display_name,
-                to_id=target.pk,
-                to_name=target.display_name,
-                user=user.get_username(),
-            ),
+            text=SystemLine.MOVED,
+            params={
+                "from_id": source.pk,
+                "from_name": source.display_name,
+                "to_id": target.pk,
+                "to_name": target.display_name,
+                "user": user.get_username(),
+            },
         )
         audiences = [
             *conversation_audiences(conversation),

@@ -20,15 +20,17 @@ from ..models import (
 )
 from ..ports import Lifecycle
 from ..selectors import conversation_audiences
-from ..stored_text import SystemLine, stored_text
+from ..system_lines import SystemLine, SystemText
 from . import agent_state, offers, queue
 from .guards import agent_name, ensure_handler
 from .lifecycle import lifecycle_notify
 from .timeline import system_line_add
 
 
-def _line(conversation: Conversation, interaction: Interaction | None, text: str) -> None:
-    system_line_add(conversation=conversation, interaction=interaction, body=text)
+def _line(
+    conversation: Conversation, interaction: Interaction | None, text: SystemText, **params: str
+) -> None:
+    system_line_add(conversation=conversation, interaction=interaction, text=text, params=params)
 
 
 def _participants_changed(conversation: Conversation, *extra_audiences: str) -> None:
@@ -57,9 +59,6 @@ def transfer_to_service(
         conversation.agent = None
         conversation.save(update_fields=["service", "agent"])
         now = timezone.now()
-        text = stored_text(
-            SystemLine.TRANSFERRED_TO_SERVICE, agent=agent_name(user), service=service.name
-        )
         for interaction in open_interactions:
             offers.offers_cancel_for(interaction=interaction)
             lifecycle_notify(
@@ -74,7 +73,13 @@ def transfer_to_service(
             interaction.preferred_agent = None
             interaction.conversation = conversation
             queue.interaction_enqueue(interaction=interaction)
-            _line(conversation, interaction, text)
+            _line(
+                conversation,
+                interaction,
+                SystemLine.TRANSFERRED_TO_SERVICE,
+                agent=agent_name(user),
+                service=service.name,
+            )
         audiences = [realtime.SUPERVISORS]
         if previous_agent_id:
             audiences.append(realtime.agent_audience(previous_agent_id))
@@ -114,9 +119,9 @@ def transfer_to_agent(
         _line(
             conversation,
             interaction,
-            stored_text(
-                SystemLine.ASKED_TO_TAKE_OVER, agent=agent_name(user), target=agent_name(target)
-            ),
+            SystemLine.ASKED_TO_TAKE_OVER,
+            agent=agent_name(user),
+            target=agent_name(target),
         )
         interaction.service = interaction.service or conversation.service
         return offers.offer_create(interaction=interaction, profile=profile, is_transfer=True)
@@ -149,10 +154,13 @@ def conference_invite(
         )
         if interaction is None:
             raise InvalidState(gettext("There is no active interaction to share."))
-        text = stored_text(
-            SystemLine.INVITED_TO_CONFERENCE, agent=agent_name(user), target=agent_name(target)
+        _line(
+            conversation,
+            interaction,
+            SystemLine.INVITED_TO_CONFERENCE,
+            agent=agent_name(user),
+            target=agent_name(target),
         )
-        _line(conversation, interaction, text)
         return offers.offer_create(interaction=interaction, profile=profile, is_conference=True)
 
 
@@ -162,7 +170,7 @@ def conference_join(*, offer: Offer, user: AbstractBaseUser) -> None:
         pk=offer.interaction.conversation_id
     )
     ConversationParticipant.objects.create(conversation=conversation, agent=user)
-    _line(conversation, offer.interaction, stored_text(SystemLine.JOINED, agent=agent_name(user)))
+    _line(conversation, offer.interaction, SystemLine.JOINED, agent=agent_name(user))
     realtime.publish(
         audiences=conversation_audiences(conversation),
         type=events.CONVERSATION_ASSIGNED,
@@ -188,7 +196,7 @@ def conversation_leave(*, conversation: Conversation, user: AbstractBaseUser) ->
         if mine is not None:
             mine.left_at = now
             mine.save(update_fields=["left_at"])
-            _line(conversation, interaction, stored_text(SystemLine.LEFT, agent=agent_name(user)))
+            _line(conversation, interaction, SystemLine.LEFT, agent=agent_name(user))
             realtime.publish(
                 audiences=[realtime.agent_audience(user.pk)],
                 type=events.CONVERSATION_LEFT,
@@ -214,10 +222,13 @@ def conversation_leave(*, conversation: Conversation, user: AbstractBaseUser) ->
         conversation.interactions.exclude(state=Interaction.State.ENDED).update(
             agent=successor.agent
         )
-        text = stored_text(
-            SystemLine.LEFT_HANDING_OVER, agent=agent_name(user), target=agent_name(successor.agent)
+        _line(
+            conversation,
+            interaction,
+            SystemLine.LEFT_HANDING_OVER,
+            agent=agent_name(user),
+            target=agent_name(successor.agent),
         )
-        _line(conversation, interaction, text)
         realtime.publish(
             audiences=[*conversation_audiences(conversation), realtime.agent_audience(user.pk)],
             type=events.CONVERSATION_TRANSFERRED,

@@ -19,7 +19,7 @@ from .. import events
 from ..models import AgentProfile, AgentState, Conversation, Interaction, Offer
 from ..ports import Lifecycle
 from ..selectors import conversation_audiences
-from ..stored_text import SystemLine, stored_text
+from ..system_lines import SystemLine
 from . import agent_state, handover
 from .guards import agent_name
 from .lifecycle import lifecycle_notify
@@ -150,7 +150,8 @@ def offer_accept(*, offer_id: int, user: AbstractBaseUser) -> Offer:
             system_line_add(
                 conversation=conversation,
                 interaction=interaction,
-                body=stored_text(SystemLine.JOINED, agent=agent_name(user)),
+                text=SystemLine.JOINED,
+                params={"agent": agent_name(user)},
             )
         agent_state.agent_work_state_sync(user_id=user.pk)
         if handed_over:
@@ -269,8 +270,12 @@ def offer_end(offer: Offer, state: str) -> None:
         payload=events.offer_payload(offer),
     )
     if offer.is_conference:
-        text = stored_text(SystemLine.CONFERENCE_DECLINED, target=agent_name(offer.agent))
-        system_line_add(conversation=conversation, interaction=interaction, body=text)
+        system_line_add(
+            conversation=conversation,
+            interaction=interaction,
+            text=SystemLine.CONFERENCE_DECLINED,
+            params={"target": agent_name(offer.agent)},
+        )
         return
     if offer.is_transfer and conversation.agent_id and conversation.agent_id != offer.agent_id:
         # A declined transfer goes back to the agent who asked for it.
@@ -280,7 +285,7 @@ def offer_end(offer: Offer, state: str) -> None:
         system_line_add(
             conversation=conversation,
             interaction=interaction,
-            body=stored_text(SystemLine.TRANSFER_NOT_ACCEPTED),
+            text=SystemLine.TRANSFER_NOT_ACCEPTED,
         )
         return
     interaction.state = Interaction.State.QUEUED

@@ -12,6 +12,7 @@ from contactcenter.exceptions import ValidationError
 from .. import events
 from ..models import Conversation, Interaction, Message, MessageStatus
 from ..selectors import conversation_audiences
+from ..system_lines import SystemText
 from .guards import ensure_participant
 
 NOTE_MAX_LENGTH = 10_000
@@ -21,12 +22,15 @@ def system_line_add(
     *,
     conversation: Conversation,
     interaction: Interaction | None,
-    body: str,
+    text: SystemText,
+    params: dict | None = None,
     sender: AbstractBaseUser | None = None,
     extra_audiences: list[str] | None = None,
 ) -> Message:
-    """Append a system line and tell the conversation's agents (in the caller's transaction; the
-    event rings after commit). Locks the conversation (most callers hold it already)."""
+    """Append a system line (``text`` with ``params``, stored as its code and parameters) and
+    tell the conversation's agents (in the caller's transaction; the event rings after commit).
+    Locks the conversation (most callers hold it already)."""
+    params = {key: str(value) for key, value in (params or {}).items()}
     list(Conversation.objects.select_for_update().filter(pk=conversation.pk).values_list("pk"))
     now = timezone.now()
     message = Message.objects.create(
@@ -35,7 +39,9 @@ def system_line_add(
         channel=interaction.channel if interaction else "",
         direction=Message.Direction.INTERNAL,
         kind=Message.Kind.SYSTEM,
-        body=body,
+        body=text.stored(params),
+        system_code=text.code,
+        system_params=params,
         sender=sender,
         status=MessageStatus.RECEIVED,
         created_at=now,

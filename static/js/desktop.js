@@ -1,7 +1,7 @@
 // Agent desktop: keeps the Active Conversations list and the open timeline live.
 // Server-rendered fragments are fetched on events, so a live page shows what a fresh render shows;
 // customer text only ever arrives as server-escaped HTML or through textContent.
-import { AgentSocket } from "./realtime.js";
+import { desktopSocket as socket } from "./desktop_socket.js";
 import { format, strings } from "./i18n.js";
 import { smsSegments } from "./sms_segments.js";
 
@@ -102,7 +102,7 @@ function applyStatus(row, payload) {
       error.className = "error";
       row.appendChild(error);
     }
-    const message = (TEXT.stored_texts || {})[payload.error_message] || payload.error_message || "";
+    const message = (TEXT.error_texts || {})[payload.error_code] || payload.error_message || "";
     error.textContent = `${payload.error_code || ""} ${message}`.trim();
   }
   return null;
@@ -168,17 +168,14 @@ function applyState(payload) {
   if (timer && payload.since) timer.dataset.since = payload.since;
 }
 
-const socket = new AgentSocket({
-  cursor: Number(body.dataset.eventCursor || 0),
-  onEvent: applyEvent,
-  onStatus: (status) => {
-    banner.hidden = status !== "reconnecting";
-    body.dataset.connection = status;
-    if (status === "live") {
-      refreshList();
-      if (timeline) appendNewMessages();
-    }
-  },
+socket.on("event", applyEvent);
+socket.on("status", (status) => {
+  banner.hidden = status !== "reconnecting";
+  body.dataset.connection = status;
+  if (status === "live") {
+    refreshList();
+    if (timeline) appendNewMessages();
+  }
 });
 socket.connect();
 

@@ -21,6 +21,22 @@ export class EventSocket {
     this.heartbeat = null;
     this.socket = null;
     this.stopped = false;
+    this.listeners = { event: [], message: [], status: [] };
+  }
+
+  // More than one module of a page can follow the same socket: on("event"|"message"|"status").
+  on(kind, listener) {
+    this.listeners[kind].push(listener);
+    return this;
+  }
+
+  emit(kind, value) {
+    for (const listener of this.listeners[kind]) listener(value);
+  }
+
+  status(value) {
+    this.onStatus(value);
+    this.emit("status", value);
   }
 
   connect() {
@@ -39,11 +55,11 @@ export class EventSocket {
       if (this.stopped) return;
       if (event.code === 4401) {
         // The login session ended (logout elsewhere, expiry): the page cannot stay live.
-        this.onStatus("signed-out");
+        this.status("signed-out");
         this.onReload();
         return;
       }
-      this.onStatus("reconnecting");
+      this.status("reconnecting");
       const delay = Math.min(MAX_BACKOFF_MS, 500 * 2 ** this.attempt) * (0.5 + Math.random() / 2);
       this.attempt += 1;
       setTimeout(() => this.connect(), delay);
@@ -75,16 +91,18 @@ export class EventSocket {
       const event = data.event;
       if (event.id > this.cursor && !this.seen.has(event.id)) {
         this.seen.add(event.id);
-        this.onEvent(event);
+        if (this.onEvent) this.onEvent(event);
+        this.emit("event", event);
       }
       this.advance(data.cursor);
     } else if (data.type === "ready" || data.type === "pong") {
       this.advance(data.cursor);
-      if (data.type === "ready") this.onStatus("live");
+      if (data.type === "ready") this.status("live");
     } else if (data.type === "reload") {
       this.onReload();
     } else {
       this.onMessage(data);
+      this.emit("message", data);
     }
   }
 }

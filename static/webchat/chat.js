@@ -1,14 +1,13 @@
 // The customer's chat (the page /chat/<slug>/, also the widget's iframe). Vanilla JS, no build.
-// Talks to /ws/chat/<slug>/ (protocol in channels_app/webchat/consumers.py). Customer and agent
-// text is only ever inserted with textContent.
+// Talks to /ws/chat/<slug>/ (protocol in channels_app/webchat/consumers.py) through the shared
+// socket module. Customer and agent text is only ever inserted with textContent.
+import { EventSocket } from "../js/realtime.js";
 
 const body = document.body;
 const STRINGS = JSON.parse(document.getElementById("webchat-strings").textContent);
 const SLUG = body.dataset.slug;
 const TOKEN_KEY = `cc-chat:${SLUG}:token`;
 const ACTIVE_KEY = `cc-chat:${SLUG}:active`;
-const HEARTBEAT_MS = 20000;
-const MAX_BACKOFF_MS = 15000;
 const TYPING_SEND_MS = 3000;
 const TYPING_IDLE_MS = 4000;
 const AGENT_TYPING_TIMEOUT_MS = 6000;
@@ -64,9 +63,6 @@ function newId() {
 
 // --- state ---------------------------------------------------------------------------------
 const state = {
-  socket: null,
-  attempt: 0,
-  heartbeat: null,
   connected: false,
   welcomed: false,
   config: null,
@@ -110,50 +106,30 @@ const identity = {
   },
 };
 
-// --- socket --------------------------------------------------------------------------------
+// --- socket: the project's one socket module (hello, heartbeat, reconnect with backoff) --------
+let socket = null;
+
 function connect() {
-  if (state.socket) return;
-  const scheme = window.location.protocol === "https:" ? "wss" : "ws";
-  const socket = new WebSocket(`${scheme}://${window.location.host}${body.dataset.wsPath}`);
-  state.socket = socket;
-  setConnection(state.attempt ? "reconnecting" : "connecting");
-  socket.addEventListener("open", () => {
-    state.attempt = 0;
-    send({
-      type: "hello",
-      token: identity.token(),
-      page: state.page,
-      language: document.documentElement.lang,
-    });
-    state.heartbeat = setInterval(() => send({ type: "ping" }), HEARTBEAT_MS);
+  if (socket) return;
+  socket = new EventSocket({
+    path: body.dataset.wsPath,
+    hello: () => ({ token: identity.token(), page: state.page, language: document.documentElement.lang }),
+    onEvent: applyEvent,
+    onMessage: receive,
+    onReload: () => {},
+    onStatus: (status) => {
+      if (status !== "reconnecting") return;
+      state.connected = false;
+      setConnection("reconnecting");
+      failPending();
+    },
   });
-  socket.addEventListener("message", (message) => {
-    let data;
-    try {
-      data = JSON.parse(message.data);
-    } catch {
-      return;
-    }
-    receive(data);
-  });
-  socket.addEventListener("close", () => {
-    clearInterval(state.heartbeat);
-    state.socket = null;
-    state.connected = false;
-    setConnection("reconnecting");
-    failPending();
-    const delay = Math.min(MAX_BACKOFF_MS, 500 * 2 ** state.attempt) * (0.5 + Math.random() / 2);
-    state.attempt += 1;
-    setTimeout(connect, delay);
-  });
+  setConnection("connecting");
+  socket.connect();
 }
 
 function send(data) {
-  if (state.socket && state.socket.readyState === WebSocket.OPEN) {
-    state.socket.send(JSON.stringify(data));
-    return true;
-  }
-  return false;
+  return Boolean(socket && socket.send(data));
 }
 
 function setConnection(status) {
@@ -195,6 +171,9 @@ function receive(data) {
       break;
     case "typing":
       showAgentTyping(data.typing, data.name);
+      break;
+    case "queue":
+      if (state.session && !state.session.has_agent && !state.ended) setQueue(data);
       break;
     case "form_errors":
       showFormErrors(data.form, data.errors);
@@ -262,7 +241,7 @@ function applyEvent(event) {
       if (state.session) state.session.has_agent = Boolean(payload.name);
       break;
     case "chat.queue":
-      if (!state.session || !state.session.has_agent) setQueue(payload.position ? payload : null);
+      if (!state.session || !state.session.has_agent) setQueue(payload.position || payload.connecting ? payload : null);
       break;
     case "chat.read":
       state.readUpTo = Math.max(state.readUpTo, payload.up_to || 0);
@@ -365,6 +344,12 @@ function noticeText(notice) {
       return t("agent_left", { name: params.name || t("agent") });
     case "agent_transferred":
       return t("agent_transferred", { previous: params.previous || t("agent"), name: params.name || t("agent") });
+    case "transferred_to_service":
+      return t("transferred_to_service", { previous: params.previous || t("agent"), service: params.service || "" });
+    case "participant_joined":
+      return t("participant_joined", { name: params.name || t("agent") });
+    case "participant_left":
+      return t("participant_left", { name: params.name || t("agent") });
     case "inactivity_warning":
       return t("inactivity_warning", { time: timeLabel(params.expires_at) });
     case "ended":
@@ -401,20 +386,28 @@ function markRead() {
 
 // --- header, banners, panels -----------------------------------------------------------------
 function setAgent(name) {
+  if (state.ended) {
+    ui.agent.textContent = t("ended_header");
+    return;
+  }
   ui.agent.textContent = name ? t("chatting_with", { name }) : state.session && state.session.started ? t("waiting") : "";
 }
 
 function setQueue(queue) {
+  if (queue && queue.connecting) {
+    ui.queue.textContent = t("connecting_agent");
+    ui.queue.hidden = false;
+    return;
+  }
   if (!queue || !queue.position) {
     ui.queue.hidden = true;
     ui.queue.textContent = "";
     return;
   }
   let text = t("queue_position", { position: queue.position });
-  if (queue.wait_seconds !== null && queue.wait_seconds !== undefined) {
-    text += " ";
-    text += queue.wait_seconds < 60 ? t("queue_wait_short") : t("queue_wait", { minutes: Math.round(queue.wait_seconds / 60) });
-  }
+  text += " ";
+  if (queue.wait_seconds === null || queue.wait_seconds === undefined) text += t("no_agent");
+  else text += queue.wait_seconds < 60 ? t("queue_wait_short") : t("queue_wait", { minutes: Math.round(queue.wait_seconds / 60) });
   ui.queue.textContent = text;
   ui.queue.hidden = false;
 }
@@ -455,7 +448,7 @@ function render() {
     setQueue(null);
     if (!session || !session.started) ui.transcriptForm.hidden = true;
   }
-  if (!open) setAgent(null);
+  if (!open || state.ended) setAgent(null);
   if (session && open && !session.has_agent && !ui.agent.textContent) setAgent(null);
 }
 

@@ -13,7 +13,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from channels_app.conversation_ops import AGENT_LINES, agent_line
+from channels_app.conversation_ops import AgentLine
 from channels_app.models import ChatSession, ChatTranscriptRequest, LocalOutboxItem
 from contacts.services import contact_merge
 from conversations.models import (
@@ -27,7 +27,7 @@ from conversations.models import (
     NotReadyReason,
     Offer,
 )
-from conversations.stored_text import SystemLine, stored_text, stored_text_display
+from conversations.system_lines import all_system_texts, system_text_render
 from tests.channels_app.webchat.factories import ChatEntryPointFactory, WebChatSettingsFactory
 from tests.conftest import IN_CI
 from tests.factories import (
@@ -142,43 +142,48 @@ def test_every_translatable_string_of_the_code_is_in_the_spanish_catalogue(tmp_p
     assert missing == [], "not translated yet (make messages, then translate): " + repr(missing)
 
 
-# --- Stored texts (system lines, the system's own delivery errors) -------------------------------
+# --- System texts (system lines, the system's own delivery errors) ------------------------------
+
+PARAMS = {
+    "agent": "«A1»",
+    "service": "«S1»",
+    "target": "«T1»",
+    "from_id": 1,
+    "from_name": "Ana",
+    "to_id": 2,
+    "to_name": "Eva",
+    "user": "pepe",
+    "word": "X1",
+    "details": "X1",
+    "title": "X1",
+    "url": "X1",
+    "minutes": "X1",
+    "email": "X1",
+}
 
 
-@pytest.mark.parametrize(
-    "msgid", [value for name, value in vars(SystemLine).items() if not name.startswith("_")]
-)
-def test_a_system_line_is_stored_in_the_site_language_and_shown_in_the_readers(msgid):
-    params = {name: f"«{name}»" for name in ("agent", "service", "target")}
-    params.update(from_id=1, from_name="Ana", to_id=2, to_name="Eva", user="pepe")
+@pytest.mark.parametrize("text", all_system_texts(), ids=lambda text: text.code)
+def test_a_system_text_is_stored_as_its_code_and_shown_in_the_readers_language(text):
+    """The row keeps the sentence in the site's language (for the API, search, exports) and the
+    code with its parameters; a page renders the code in the reader's language."""
     with translation.override("es"):
-        stored = stored_text(msgid, **params)
+        stored = text.stored(PARAMS)  # written while a Spanish customer's request runs
     with translation.override("en"):
-        assert stored == msgid % params if "%(" in msgid else stored == msgid
-        assert stored_text_display(stored) == stored
+        assert stored == text.msgid % PARAMS if "%(" in text.msgid else stored == text.msgid
+        assert system_text_render(text.code, PARAMS) == stored
     with translation.override("es"):
-        shown = stored_text_display(stored)
-        assert shown != stored
-        for value in params.values():
-            if f"%({next(k for k, v in params.items() if v == value)})s" in msgid:
-                assert str(value) in shown
+        shown = system_text_render(text.code, PARAMS)
+    assert shown != stored
+    assert english_on_page([shown]) == [], text.code
+    for name, value in PARAMS.items():
+        if f"%({name})s" in text.msgid:
+            assert str(value) in shown
 
 
-def test_every_channel_system_line_reads_back_in_spanish():
-    for msgid in AGENT_LINES:
-        params = dict.fromkeys(("word", "details", "title", "url", "minutes", "email"), "X1")
-        stored = agent_line(msgid, **params)
-        with translation.override("es"):
-            shown = stored_text_display(stored)
-        assert shown != stored, msgid
-        assert english_on_page([shown]) == [], msgid
-
-
-def test_text_that_is_no_stored_text_is_shown_as_it_is():
+def test_an_unknown_code_shows_what_the_row_stored():
     with translation.override("es"):
-        assert stored_text_display("The customer joined the conversation!") == (
-            "The customer joined the conversation!"
-        )
+        assert system_text_render("no-such-code", {}, fallback="As stored") == "As stored"
+        assert system_text_render("joined", {}, fallback="As stored") == "As stored"  # no agent
 
 
 # --- A world to render ---------------------------------------------------------------------------
@@ -283,8 +288,8 @@ def world(db):
         sender=agent,
         body="Claro, ahora mismo lo miro.",
         status=MessageStatus.FAILED,
-        error_code="chat_ended",
-        error_message=agent_line(*AGENT_LINES[-1:]),
+        error_code=AgentLine.CHAT_NOT_DELIVERED.code,
+        error_message=AgentLine.CHAT_NOT_DELIVERED.stored(),
     )
     MessageFactory(
         interaction=sms,
@@ -309,13 +314,15 @@ def world(db):
         "minutes": 10,
         "email": "maria@example.es",
     }
-    lines = [value for name, value in vars(SystemLine).items() if not name.startswith("_")]
-    for msgid in [*lines, *AGENT_LINES]:
+    for text in all_system_texts():
+        used = {name: str(value) for name, value in params.items() if f"%({name})s" in text.msgid}
         MessageFactory(
             interaction=chat,
             direction=Message.Direction.INTERNAL,
             kind=Message.Kind.SYSTEM,
-            body=stored_text(msgid, **params) if msgid in lines else agent_line(msgid, **params),
+            body=text.stored(used),
+            system_code=text.code,
+            system_params=used,
         )
     session = ChatSession.objects.create(
         entry_point=ChatEntryPointFactory(name="Chat web", address="web", service=service),

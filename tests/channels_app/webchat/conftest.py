@@ -49,8 +49,8 @@ def start_chat(entry_point, visitor_id="a" * 32, body="Where is my order?", **an
     message = services.chat_message_receive(
         session_id=session.pk, visitor_id=visitor_id, body=body, client_id="client-0001"
     )
-    # What the commit of the inbound triggers (tests in a transaction never commit): routing.
+    # What the commit of the inbound triggers (tests in a transaction never commit): routing,
+    # which tells the customer through the chat's lifecycle listener.
     conversation_services.route_service(service_id=entry_point.service_id)
-    services.chat_session_sync(session_id=session.pk)
     session.refresh_from_db()
     return session, message

@@ -11,22 +11,16 @@ from django.utils import timezone
 
 from channels_app.models import ChatSession
 from channels_app.tasks import webchat_inactivity
-from channels_app.webchat import services
-from channels_app.webchat.consumers import DeskChatConsumer
 from channels_app.webchat.tokens import visitor_token_issue
 from contactcenter.asgi import application
 from conversations import services as conversation_services
+from conversations.consumers import AgentConsumer
 from conversations.models import Conversation, Message
 from conversations.services import message_send
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 
 ORIGIN = (b"origin", b"http://127.0.0.1")
-
-
-@pytest.fixture(autouse=True)
-def no_background_sync(settings):
-    settings.WEBCHAT_SYNC_SECONDS = 0  # tests drive the sync themselves
 
 
 async def customer(slug="website", *, token=None, page=None, origin=ORIGIN):
@@ -75,10 +69,11 @@ async def start(communicator, fields=PRECHAT):
 
 
 @database_sync_to_async
-def route_and_sync(session_id):
+def route(session_id):
+    """What the inbound's commit triggers (routing); the widget learns of it from the chat's
+    lifecycle listener, in routing's own transaction."""
     session = ChatSession.objects.select_related("entry_point").get(pk=session_id)
     conversation_services.route_service(service_id=session.entry_point.service_id)
-    services.chat_session_sync(session_id=session_id)
 
 
 async def test_a_new_visitor_gets_a_token_config_and_availability(chat_entry_point_a, agent_a):
@@ -147,21 +142,27 @@ async def test_chat_both_ways_with_typing_read_receipts_and_reload(chat_entry_po
     session = await start(communicator)
     assert [m["body"] for m in session["messages"]] == ["Where is my order?"]
 
-    await route_and_sync(session["id"])
+    await route(session["id"])
     joined, _ = await receive_until(communicator, event_of("chat.agent"))
     assert joined["event"]["payload"] == {"name": "Agent agent_a"}
 
-    # The agent's panel socket: customer typing reaches it, the agent's typing reaches the widget.
-    desk = await desk_socket(agent_a, await _conversation_id(session["id"]))
+    # The agent's desktop socket (the page's one socket) watches the conversation: customer typing
+    # reaches it, the agent's typing reaches the widget.
+    conversation_id = await _conversation_id(session["id"])
+    desk = await desk_socket(agent_a, conversation_id)
     await communicator.send_json_to({"type": "typing", "typing": True})
-    assert await desk.receive_json_from(timeout=3) == {"type": "typing", "typing": True}
-    await desk.send_json_to({"type": "typing", "typing": True})
+    assert await desk.receive_json_from(timeout=3) == {
+        "type": "typing",
+        "conversation_id": conversation_id,
+        "typing": True,
+    }
+    await desk.send_json_to({"type": "typing", "conversation_id": conversation_id, "typing": True})
     typing, _ = await receive_until(communicator, lambda f: f["type"] == "typing")
     assert typing == {"type": "typing", "typing": True, "name": "Agent agent_a"}
 
     # The agent reads: the customer's line shows as read.
     first_id = session["messages"][0]["id"]
-    await desk.send_json_to({"type": "read", "up_to": first_id})
+    await desk.send_json_to({"type": "read", "conversation_id": conversation_id, "up_to": first_id})
     read, _ = await receive_until(communicator, event_of("chat.read"))
     assert read["event"]["payload"] == {"up_to": first_id}
 
@@ -210,10 +211,9 @@ async def test_agent_ending_the_conversation_shows_the_end_in_the_widget(
 ):
     communicator, _ = await customer()
     session = await start(communicator)
-    await route_and_sync(session["id"])
+    await route(session["id"])
 
     await database_sync_to_async(_end_conversation)(session["id"], agent_a)
-    await database_sync_to_async(services.chat_session_sync)(session_id=session["id"])
 
     ended, _ = await receive_until(communicator, event_of("chat.ended"))
     assert ended["event"]["payload"] == {"reason": "agent"}
@@ -226,7 +226,7 @@ async def test_agent_ending_the_conversation_shows_the_end_in_the_widget(
 async def test_inactivity_warns_then_ends_the_chat_in_the_widget(chat_entry_point_a, agent_a):
     communicator, _ = await customer()
     session = await start(communicator)
-    await route_and_sync(session["id"])
+    await route(session["id"])
     await receive_until(communicator, event_of("chat.agent"))
     timers = await database_sync_to_async(
         lambda: ChatSession.objects.values("warn_at", "expires_at").get(pk=session["id"])
@@ -234,12 +234,20 @@ async def test_inactivity_warns_then_ends_the_chat_in_the_widget(chat_entry_poin
     assert timers["expires_at"] - timers["warn_at"] == timedelta(minutes=5)
 
     with time_machine.travel(timers["warn_at"], tick=False):
-        assert await database_sync_to_async(webchat_inactivity)() == {"warned": 1, "ended": 0}
+        assert await database_sync_to_async(webchat_inactivity)() == {
+            "warned": 1,
+            "ended": 0,
+            "left": 0,
+        }
     warning, _ = await receive_until(communicator, event_of("chat.warning"))
     assert warning["event"]["payload"] == {"expires_at": timers["expires_at"].isoformat()}
 
     with time_machine.travel(timers["expires_at"], tick=False):
-        assert await database_sync_to_async(webchat_inactivity)() == {"warned": 0, "ended": 1}
+        assert await database_sync_to_async(webchat_inactivity)() == {
+            "warned": 0,
+            "ended": 1,
+            "left": 0,
+        }
     ended, before = await receive_until(communicator, event_of("chat.ended"))
     assert ended["event"]["payload"] == {"reason": "inactivity"}
     assert [
@@ -281,7 +289,7 @@ async def test_a_forged_token_gets_a_new_visitor_that_cannot_read_or_write_the_c
     assert [m["body"] for m in own["session"]["messages"]] == ["Where is my order?"]
 
     # The victim's replies never reach the attacker's socket.
-    await route_and_sync(session["id"])
+    await route(session["id"])
     await database_sync_to_async(_reply)(session["id"], agent_a, "Your card ends in 4242")
     line, _ = await receive_until(victim, event_of("chat.message"))
     assert line["event"]["payload"]["message"]["body"] == "Your card ends in 4242"  # not a repeat
@@ -370,35 +378,46 @@ async def test_offline_form_creates_an_email_conversation(chat_entry_point_a, ag
     await communicator.disconnect()
 
 
-async def test_desk_socket_is_only_for_agents_who_may_open_the_conversation(
+async def test_only_agents_who_may_open_the_conversation_can_watch_type_or_read_in_it(
     chat_entry_point_a, agent_a, agent_b, outsider
 ):
     communicator, _ = await customer()
     session = await start(communicator)
-    await route_and_sync(session["id"])
+    await route(session["id"])
     conversation_id = await _conversation_id(session["id"])
+    await receive_until(communicator, event_of("chat.agent"))
+    while not await communicator.receive_nothing(timeout=0.3):
+        await communicator.receive_json_from()  # whatever else the join sent
 
     for user in (agent_b, outsider):
-        desk = WebsocketCommunicator(
-            DeskChatConsumer.as_asgi(), f"/ws/chat/agent/{conversation_id}/"
-        )
-        desk.scope["user"] = user
-        desk.scope["url_route"] = {"kwargs": {"conversation_id": conversation_id}}
-        connected, code = await desk.connect()
-        assert not connected and code == 4404
+        desk = await desk_socket(user, conversation_id, watch=False)
+        for frame in (
+            {"type": "watch", "conversation_id": conversation_id},
+            {"type": "typing", "conversation_id": conversation_id, "typing": True},
+            {"type": "read", "conversation_id": conversation_id, "up_to": 10**9},
+        ):
+            await desk.send_json_to(frame)
+            refused = await desk.receive_json_from(timeout=3)
+            assert refused == {"type": "error", "detail": "conversation not found"}
         await desk.disconnect()
+    # Nothing reached the customer: no typing, no read receipt.
+    assert await communicator.receive_nothing(timeout=0.3)
     assert await desk_socket(agent_a, conversation_id)
     await communicator.disconnect()
 
 
-async def desk_socket(user, conversation_id):
-    """The agent's chat panel socket, logged in as ``user`` (session auth is the AgentConsumer's
-    and is tested there)."""
-    desk = WebsocketCommunicator(DeskChatConsumer.as_asgi(), f"/ws/chat/agent/{conversation_id}/")
+async def desk_socket(user, conversation_id, *, watch=True):
+    """The agent's desktop socket, logged in as ``user``, watching the conversation (session auth
+    and origin are tested with the AgentConsumer)."""
+    desk = WebsocketCommunicator(AgentConsumer.as_asgi(), "/ws/agent/")
     desk.scope["user"] = user
-    desk.scope["url_route"] = {"kwargs": {"conversation_id": conversation_id}}
     connected, code = await desk.connect()
     assert connected, code
+    await desk.send_json_to({"type": "hello", "cursor": 10**12})
+    while (await desk.receive_json_from(timeout=3))["type"] != "ready":
+        pass
+    if watch:
+        await desk.send_json_to({"type": "watch", "conversation_id": conversation_id})
     return desk
 
 
@@ -413,7 +432,6 @@ def _reply(session_id, user, body):
 
 
 def _end_conversation(session_id, user):
-
     conversation = Conversation.objects.get(chat_sessions=session_id)
     conversation_services.conversation_end(conversation=conversation, user=user)
 

@@ -2,10 +2,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.core.cache import cache
 from django.utils import timezone
 
 from channels_app.models import ChatNotice, ChatSession, ChatTranscriptRequest
-from channels_app.tasks import webchat_inactivity, webchat_sync
+from channels_app.tasks import webchat_inactivity
 from channels_app.webchat import selectors, services
 from channels_app.webchat.queue import queue_standing
 from contactcenter.exceptions import InvalidState, ValidationError
@@ -93,9 +94,10 @@ def test_prechat_answers_of_someone_chatting_right_now_do_not_join_their_chat(
 
 def test_agent_joining_is_told_to_the_customer_once(chat_entry_point_a, agent_a):
     session, _ = start_chat(chat_entry_point_a)
-
-    services.chat_session_sync(session_id=session.pk)
-    services.chat_session_sync(session_id=session.pk)
+    # The customer writes again: nothing more to tell.
+    services.chat_message_receive(
+        session_id=session.pk, visitor_id=session.visitor_id, body="hello?", client_id="client-02"
+    )
 
     session.refresh_from_db()
     assert session.agent_id == agent_a.pk
@@ -109,7 +111,7 @@ def test_agent_joining_is_told_to_the_customer_once(chat_entry_point_a, agent_a)
 def test_without_a_ready_agent_the_customer_waits_with_position_and_estimated_wait(
     chat_entry_point_a, agent_a_not_ready, settings
 ):
-    settings.WEBCHAT_AVERAGE_HANDLE_SECONDS = 120
+    settings.QUEUE_AVERAGE_HANDLE_SECONDS = 120
     first, _ = start_chat(chat_entry_point_a, visitor_id="1" * 32, email="one@example.com")
     second, _ = start_chat(chat_entry_point_a, visitor_id="2" * 32, email="two@example.com")
 
@@ -117,12 +119,13 @@ def test_without_a_ready_agent_the_customer_waits_with_position_and_estimated_wa
     assert (second.queue_position, second.queue_wait_seconds) == (2, 240)
     assert chat_events(second, "chat.queue")[-1].payload == {"position": 2, "wait_seconds": 240}
 
-    # The first one is answered: the second moves up, live.
+    # The first one leaves: the queue moved (its ring makes the second's widget ask again).
+    cache.clear()
     conversation_services.interaction_end(interaction=first.interaction)
-    services.chat_session_sync(session_id=second.pk)
-    second.refresh_from_db()
-    assert second.queue_position == 1
-    assert chat_events(second, "chat.queue")[-1].payload == {"position": 1, "wait_seconds": 120}
+    assert services.chat_queue_standing(session_id=second.pk) == {
+        "position": 1,
+        "wait_seconds": 120,
+    }
 
 
 def test_queue_standing_is_one_function_over_the_routing_selectors(
@@ -300,21 +303,32 @@ def test_agent_ending_the_conversation_ends_the_customers_chat(chat_entry_point_
     session, message = start_chat(chat_entry_point_a)
 
     conversation_services.conversation_end(conversation=message.conversation, user=agent_a)
-    services.chat_session_sync(session_id=session.pk)
 
     session.refresh_from_db()
     assert (session.state, session.end_reason) == ("ended", "agent")
     assert list(session.notices.values_list("code", flat=True)) == ["agent_joined", "ended"]
 
 
-def test_sync_task_catches_up_chats_whose_widget_is_gone(chat_entry_point_a, agent_a):
+def test_a_waiting_customer_whose_widget_went_away_leaves_the_queue_after_the_grace_period(
+    chat_entry_point_a, agent_a_not_ready, settings
+):
+    settings.WEBCHAT_QUEUE_ABANDON_SECONDS = 60
     session, message = start_chat(chat_entry_point_a)
-    conversation_services.conversation_end(conversation=message.conversation, user=agent_a)
+    services.chat_customer_seen(session_id=session.pk, visitor_id=session.visitor_id)
+    seen = ChatSession.objects.get(pk=session.pk).customer_seen_at
 
-    assert webchat_sync() == 1
-    assert webchat_sync() == 0
+    with time_machine.travel(seen + timedelta(seconds=59), tick=False):
+        assert webchat_inactivity()["left"] == 0
+    with time_machine.travel(seen + timedelta(seconds=61), tick=False):
+        assert webchat_inactivity()["left"] == 1
+        assert webchat_inactivity()["left"] == 0
+
     session.refresh_from_db()
-    assert session.state == "ended"
+    assert (session.state, session.end_reason) == ("ended", "left")
+    interaction = message.interaction
+    interaction.refresh_from_db()
+    assert interaction.state == "ended" and interaction.abandoned_at is not None
+    assert chat_events(session, "chat.ended")[-1].payload == {"reason": "left"}
 
 
 def test_inactivity_warns_at_half_time_then_ends_the_chat(chat_entry_point_a, agent_a):
@@ -326,18 +340,22 @@ def test_inactivity_warns_at_half_time_then_ends_the_chat(chat_entry_point_a, ag
     assert session.expires_at == start + timedelta(seconds=600)
 
     with time_machine.travel(start + timedelta(seconds=299), tick=False):
-        assert webchat_inactivity() == {"warned": 0, "ended": 0}
+        assert webchat_inactivity() == {"warned": 0, "ended": 0, "left": 0}
     with time_machine.travel(start + timedelta(seconds=300), tick=False):
-        assert webchat_inactivity() == {"warned": 1, "ended": 0}
-        assert webchat_inactivity() == {"warned": 0, "ended": 0}  # overlapping run: nothing
+        assert webchat_inactivity() == {"warned": 1, "ended": 0, "left": 0}
+        assert webchat_inactivity() == {
+            "warned": 0,
+            "ended": 0,
+            "left": 0,
+        }  # overlapping run: nothing
     session.refresh_from_db()
     assert session.warned_at is not None
     assert chat_events(session, "chat.warning")[-1].payload == {
         "expires_at": session.expires_at.isoformat()
     }
     with time_machine.travel(start + timedelta(seconds=600), tick=False):
-        assert webchat_inactivity() == {"warned": 0, "ended": 1}
-        assert webchat_inactivity() == {"warned": 0, "ended": 0}
+        assert webchat_inactivity() == {"warned": 0, "ended": 1, "left": 0}
+        assert webchat_inactivity() == {"warned": 0, "ended": 0, "left": 0}
 
     session.refresh_from_db()
     assert (session.state, session.end_reason) == ("ended", "inactivity")
@@ -361,7 +379,11 @@ def test_customer_activity_after_the_warning_restarts_the_timer(chat_entry_point
             session_id=session.pk, visitor_id=session.visitor_id, body="here!", client_id="b" * 8
         )
     with time_machine.travel(start + timedelta(seconds=619), tick=False):
-        assert webchat_inactivity() == {"warned": 0, "ended": 0}  # the old deadline passed
+        assert webchat_inactivity() == {
+            "warned": 0,
+            "ended": 0,
+            "left": 0,
+        }  # the old deadline passed
 
     session.refresh_from_db()
     assert session.state == "open" and session.warned_at is None
@@ -374,7 +396,9 @@ def test_no_timeout_while_the_customer_waits_for_an_agent(chat_entry_point_a, ag
     with time_machine.travel(start, tick=False):
         session, _ = start_chat(chat_entry_point_a)
     with time_machine.travel(start + timedelta(hours=2), tick=False):
-        assert webchat_inactivity() == {"warned": 0, "ended": 0}
+        # The widget is still there (its heartbeats mark the customer as seen).
+        services.chat_customer_seen(session_id=session.pk, visitor_id=session.visitor_id)
+        assert webchat_inactivity() == {"warned": 0, "ended": 0, "left": 0}
     session.refresh_from_db()
     assert session.state == "open"
 
@@ -437,17 +461,15 @@ def test_transfer_to_another_agent_and_back_to_the_queue_are_told_to_the_custome
         conversation=conversation, user=agent_a, target=colleague
     )
     conversation_services.offer_accept(offer_id=offer.pk, user=colleague)
-    services.chat_session_sync(session_id=session.pk)
     conversation_services.transfer_to_service(
         conversation=Conversation.objects.get(pk=conversation.pk), user=colleague, service=service_a
     )
-    services.chat_session_sync(session_id=session.pk)
 
     notices = list(session.notices.values_list("code", "params"))
     assert notices == [
         ("agent_joined", {"name": "Agent agent_a"}),
         ("agent_transferred", {"previous": "Agent agent_a", "name": "Agent colleague"}),
-        ("agent_left", {"name": "Agent colleague"}),
+        ("transferred_to_service", {"previous": "Agent colleague", "service": "Service A"}),
     ]
     session.refresh_from_db()
     assert session.agent_id is None and session.expires_at is None  # no timeout while waiting
