@@ -3,7 +3,7 @@ ANOTHER origin (a small static page served by a second local HTTP server, http:/
 that adds the widget with its one <script> tag) and the agent on the desktop (http://127.0.0.1).
 
 The chat runs in the widget's iframe on the contact center's origin, over /ws/chat/website/;
-the agent's desktop over /ws/agent/ and the chat panel's /ws/chat/agent/<id>/.
+the agent's desktop over its one socket /ws/agent/.
 """
 
 import re
@@ -71,12 +71,6 @@ class HostSite:
         self.httpd.shutdown()
         self.httpd.server_close()
         self.thread.join(timeout=5)
-
-
-@pytest.fixture
-def live_server_env(live_server_env):
-    """The package's server environment, with the widget re-checking its chat every second."""
-    return {**live_server_env, "WEBCHAT_SYNC_SECONDS": "1"}
 
 
 @pytest.fixture
@@ -303,12 +297,12 @@ def test_inactivity_warns_then_ends_the_chat_in_the_widget(
 
     # Time moves in this process only; the beat task runs here, the widget learns it live.
     with time_machine.travel(session.warn_at, tick=False):
-        assert webchat_inactivity() == {"warned": 1, "ended": 0}
+        assert webchat_inactivity() == {"warned": 1, "ended": 0, "left": 0}
     expect(chat.locator("#chat-warning")).to_be_visible()
     expect(chat.locator("#chat-warning")).to_contain_text("Are you still there?")
 
     with time_machine.travel(session.expires_at, tick=False):
-        assert webchat_inactivity() == {"warned": 0, "ended": 1}
+        assert webchat_inactivity() == {"warned": 0, "ended": 1, "left": 0}
     expect(chat.locator("#chat-ended")).to_be_visible()
     expect(chat.locator(".chat-notice-ended")).to_have_text(
         "The chat ended because there was no activity."
