@@ -52,14 +52,8 @@ def website_chat(service_a, host_site):
 
 
 def test_a_quiet_chat_is_warned_at_half_the_timeout_then_ended_by_the_embedded_beat(
-    page,
-    customer,
-    asgi_server,
-    host_site,
-    website_chat,
-    agent_a,
-    service_a,  # noqa: F811
-):
+    page, customer, asgi_server, host_site, website_chat, agent_a, service_a,  # noqa: F811
+):  # fmt: skip
     service_a.auto_accept_channels = ["chat"]
     service_a.save()
     login(page, asgi_server.url, agent_a.username)
@@ -81,12 +75,8 @@ def test_a_quiet_chat_is_warned_at_half_the_timeout_then_ended_by_the_embedded_b
 
 
 def test_a_waiting_customer_who_closes_the_page_leaves_the_queue_after_the_grace_period(
-    customer,
-    asgi_server,
-    host_site,
-    website_chat,
-    agent_a,  # noqa: F811
-):
+    customer, asgi_server, host_site, website_chat, agent_a,  # noqa: F811
+):  # fmt: skip
     agent_a.agent_profile.state = AgentState.NOT_READY
     agent_a.agent_profile.save()
     chat = open_widget(customer, host_site)
