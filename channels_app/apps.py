@@ -8,10 +8,18 @@ class ChannelsAppConfig(AppConfig):
 
     def ready(self) -> None:
         from conversations.models import Channel
-        from conversations.ports import register_sender, register_sender_addresses
+        from conversations.ports import (
+            register_lifecycle_listener,
+            register_sender,
+            register_sender_addresses,
+            register_timeline_extras,
+        )
         from conversations.stored_text import stored_text_register
 
         from .conversation_ops import AGENT_LINES
+        from .email.adapters import EmailSender
+        from .email.lifecycle import transcripts_on_chat_end
+        from .email.timeline import email_timeline_extras
         from .services import entry_point_addresses
         from .sms.adapters import sms_sender_from_settings
         from .webchat.sender import ChatSender
@@ -19,6 +27,12 @@ class ChannelsAppConfig(AppConfig):
         stored_text_register(*AGENT_LINES)
         register_sender(Channel.SMS, sms_sender_from_settings())
         register_sender(Channel.CHAT, ChatSender())
+        register_sender(Channel.EMAIL, EmailSender())
         register_sender_addresses(
             Channel.SMS, lambda service_id: entry_point_addresses(Channel.SMS, service_id)
         )
+        register_sender_addresses(
+            Channel.EMAIL, lambda service_id: entry_point_addresses(Channel.EMAIL, service_id)
+        )
+        register_timeline_extras(Channel.EMAIL, email_timeline_extras)
+        register_lifecycle_listener(Channel.CHAT, transcripts_on_chat_end)

@@ -32,6 +32,7 @@ class AgentLine:
     CHAT_TRANSCRIPT_REQUESTED = gettext_noop(
         "The customer asked for the transcript by email (%(email)s)."
     )
+    EMAIL_BOUNCED = gettext_noop("The email to %(address)s bounced: %(reason)s")
     CHAT_NOT_DELIVERED = gettext_noop(
         "The customer has left the chat; the message was not delivered."
     )

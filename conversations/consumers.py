@@ -14,7 +14,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from contactcenter import realtime
 
-from . import services
+from . import selectors, services
 
 SENT_MEMORY = 5000
 
@@ -29,6 +29,9 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
         self.audiences = [realtime.agent_audience(user.pk)]
         if user.is_staff:
             self.audiences.append(realtime.SUPERVISORS)
+        # The queues of the agent's services: their pull lists follow them.
+        service_ids = await database_sync_to_async(selectors.agent_service_ids)(user=user)
+        self.audiences += [realtime.service_audience(service_id) for service_id in service_ids]
         self.sent: dict[int, None] = {}
         self.cursor = 0
         for audience in self.audiences:

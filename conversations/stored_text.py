@@ -101,6 +101,13 @@ class SystemLine:
         "Moved from contact #%(from_id)s (%(from_name)s) to contact #%(to_id)s (%(to_name)s) "
         "by %(user)s."
     )
+    FOLLOWS = gettext_noop("The customer wrote again about %(number)s, closed too long ago.")
+    CASE_PENDING = gettext_noop("%(agent)s set the case to Pending until %(time)s: %(reason)s")
+    CASE_RESOLVED = gettext_noop("%(agent)s resolved the case.")
+    CASE_FOLLOW_UP = gettext_noop("Follow-up time: the case is open again (%(reason)s).")
+    CASE_CLOSED_RESOLVED = gettext_noop(
+        "The case was resolved and the customer did not write again: closed."
+    )
 
 
 stored_text_register(
