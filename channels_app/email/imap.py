@@ -20,7 +20,9 @@ import contextlib
 import imaplib
 import logging
 import re
+import select
 import ssl
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -252,20 +254,17 @@ def imap_idle_wait(connection: imaplib.IMAP4, *, timeout: float) -> bool:
         raise ImapError(f"IDLE refused: {line.decode(errors='replace').strip()}")
     announced = False
     sock = connection.sock
-    previous = sock.gettimeout()
-    sock.settimeout(timeout)
-    try:
-        while True:
-            line = connection.readline()
-            if not line:
-                raise ImapError("connection closed during IDLE")
-            if re.match(rb"\* \d+ (EXISTS|RECENT)", line):
-                announced = True
-                break
-    except (TimeoutError, ssl.SSLError):
-        pass
-    finally:
-        sock.settimeout(previous)
+    deadline = time.monotonic() + timeout
+    while not announced:
+        # Wait on the socket itself: a timeout on imaplib's buffered reader would break it.
+        pending = getattr(sock, "pending", lambda: 0)()
+        left = deadline - time.monotonic()
+        if not pending and (left <= 0 or not select.select([sock], [], [], left)[0]):
+            break
+        line = connection.readline()
+        if not line:
+            raise ImapError("connection closed during IDLE")
+        announced = bool(re.match(rb"\* \d+ (EXISTS|RECENT)", line))
     connection.send(b"DONE\r\n")
     while True:
         line = connection.readline()

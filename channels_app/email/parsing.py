@@ -24,6 +24,7 @@ MESSAGE_ID = re.compile(r"<([^<>\s]+)>")
 PRECEDENCE_AUTO = {"bulk", "junk", "list", "auto_reply"}
 AUTO_HEADERS = ("X-Autoreply", "X-Autorespond", "X-Autoresponder")
 FORWARDED_TYPES = ("message/rfc822", "text/rfc822-headers", "message/global")
+DELIVERY_STATUS_TYPES = ("message/delivery-status", "message/global-delivery-status")
 
 
 class NotAnEmail(ValueError):
@@ -222,7 +223,7 @@ def is_automatic(message: Message) -> bool:
 
 def _parts(message: Message):
     """Every leaf part, not descending into attached emails (a forwarded message is one file)."""
-    if message.is_multipart() and message.get_content_type() not in FORWARDED_TYPES:
+    if message.is_multipart() and message.get_content_maintype() != "message":
         for part in message.get_payload():
             yield from _parts(part)
     else:
@@ -322,9 +323,7 @@ def _attachments(message: Message, *, skip: set[int]):
     if message.get_content_type() == "multipart/report":
         return  # a bounce's parts are what it reports, not files the customer sent
     for part in _parts(message):
-        if id(part) in skip or (
-            part.is_multipart() and part.get_content_type() not in FORWARDED_TYPES
-        ):
+        if id(part) in skip or part.get_content_type() in DELIVERY_STATUS_TYPES:
             continue
         content_type = part.get_content_type()
         disposition = (part.get_content_disposition() or "").lower()
@@ -391,7 +390,7 @@ def _bounce(message: Message) -> Bounce | None:
     original_ids: list[str] = []
     for part in _parts(message):
         content_type = part.get_content_type()
-        if content_type in ("message/delivery-status", "message/global-delivery-status"):
+        if content_type in DELIVERY_STATUS_TYPES:
             fields += _status_blocks(part)
         elif content_type in FORWARDED_TYPES:
             original_ids += _original_ids(part)

@@ -307,7 +307,7 @@ def _bounce_receive(parsed: ParsedEmail, entry_point: EntryPoint) -> EmailOutcom
         )
         if not _receipt(parsed, entry_point, kind, original=original, detail=reason):
             return EmailOutcome(kind=kind, duplicate=True, message=original, detail=reason)
-        if original is not None and failed:
+        if original is not None and failed and original.status != MessageStatus.FAILED:
             message_status_update(
                 message_id=original.pk,
                 status=MessageStatus.FAILED,
