@@ -14,7 +14,12 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from channels_app.conversation_ops import AGENT_LINES, agent_line
-from channels_app.models import ChatSession, ChatTranscriptRequest, LocalOutboxItem
+from channels_app.models import (
+    ChatSession,
+    ChatTranscriptRequest,
+    EmailDetails,
+    LocalOutboxItem,
+)
 from contacts.services import contact_merge
 from conversations.models import (
     AgentState,
@@ -149,8 +154,9 @@ def test_every_translatable_string_of_the_code_is_in_the_spanish_catalogue(tmp_p
     "msgid", [value for name, value in vars(SystemLine).items() if not name.startswith("_")]
 )
 def test_a_system_line_is_stored_in_the_site_language_and_shown_in_the_readers(msgid):
-    params = {name: f"«{name}»" for name in ("agent", "service", "target")}
+    params = {name: f"«{name}»" for name in ("agent", "service", "target", "reason")}
     params.update(from_id=1, from_name="Ana", to_id=2, to_name="Eva", user="pepe")
+    params.update(number="C-1042", time="2026-12-01 10:00 UTC")
     with translation.override("es"):
         stored = stored_text(msgid, **params)
     with translation.override("en"):
@@ -166,7 +172,8 @@ def test_a_system_line_is_stored_in_the_site_language_and_shown_in_the_readers(m
 
 def test_every_channel_system_line_reads_back_in_spanish():
     for msgid in AGENT_LINES:
-        params = dict.fromkeys(("word", "details", "title", "url", "minutes", "email"), "X1")
+        names = ("word", "details", "title", "url", "minutes", "email", "address", "reason")
+        params = dict.fromkeys(names, "X1")
         stored = agent_line(msgid, **params)
         with translation.override("es"):
             shown = stored_text_display(stored)
@@ -219,6 +226,11 @@ DATA = (
     "application/pdf",
     "Recuerde su cita de mañana.",
     "«agente»",
+    "Soporte correo",
+    "soporte@example.es",
+    "maria@example.es",
+    "C-1042",
+    "2026-12-01 10:00 UTC",
 )
 
 
@@ -308,6 +320,10 @@ def world(db):
         "url": "https://tienda.example.es/pedidos/42",
         "minutes": 10,
         "email": "maria@example.es",
+        "number": "C-1042",
+        "time": "2026-12-01 10:00 UTC",
+        "reason": "Pendiente de llamada",
+        "address": "maria@example.es",
     }
     lines = [value for name, value in vars(SystemLine).items() if not name.startswith("_")]
     for msgid in [*lines, *AGENT_LINES]:
@@ -331,6 +347,56 @@ def world(db):
         entry_point=session.entry_point,
         title="Ayuda en línea",
         greeting="¡Hola! ¿En qué podemos ayudarle?",
+    )
+
+    # An email leg: the customer's email (subject, copy, quoted history, formatted version, a
+    # file too large to keep), the agent's answer; a mailbox; a case parked in My queue and an
+    # email waiting in the service queue.
+    EntryPointFactory(name="Soporte correo", channel="email", address="soporte@example.es",
+                      service=service)  # fmt: skip
+    email = InteractionFactory(
+        conversation=open_conversation,
+        channel=Channel.EMAIL,
+        customer_address="maria@example.es",
+        service_address="soporte@example.es",
+    )
+    inbound_email = MessageFactory(
+        interaction=email, body="Hola, ¿me podéis ayudar con el pedido 42?"
+    )
+    EmailDetails.objects.create(
+        message=inbound_email,
+        header_id="pedido42@example.es",
+        subject="Pedido 42 - Tienda",
+        from_address="maria@example.es",
+        from_name="María García",
+        to=["soporte@example.es"],
+        cc=["maria@example.es"],
+        html="<p>Hola <img src='https://example.es/foto.jpg'></p>",
+        quoted_text="> Recuerde su cita de mañana.",
+        skipped_attachments=[{"filename": "Pedido 42 - Tienda", "size": 9, "reason": "too_large"}],
+    )
+    auto = MessageFactory(interaction=email, body="Recuerde su cita de mañana.")
+    EmailDetails.objects.create(
+        message=auto, header_id="auto@example.es", kind="auto_reply", signature="María García"
+    )
+    ConversationFactory(
+        contact=maria,
+        service=service,
+        agent=agent,
+        case_state=Conversation.CaseState.PENDING,
+        pending_reason="Pendiente de llamada",
+        follow_up_at=now + timedelta(days=1),
+    )
+    InteractionFactory(
+        conversation__contact=maria,
+        conversation__service=service,
+        conversation__agent=None,
+        service=service,
+        agent=None,
+        channel=Channel.EMAIL,
+        state=Interaction.State.QUEUED,
+        queued_at=now,
+        customer_address="maria@example.es",
     )
 
     # Offers waiting for the agent: a new conversation and a transfer.
@@ -470,7 +536,14 @@ def test_pages_shown_in_spanish_have_no_english(client, world):
         "Colas",
         "Iniciar sesión",
         "Antes de empezar",
-        "Bandeja de salida de SMS local",
+        "Bandeja de salida local",
+        "Mi cola",
+        "Versión con formato",
+        "Texto citado",
+        "Asunto",
+        "Caso",
+        "Pendiente o resuelto…",
+        "Simular el correo de un cliente",
         "Entregado",
         "Trabajo posterior a la llamada",
     }
