@@ -51,11 +51,14 @@ class EmailMailboxForm(forms.ModelForm):
             "smtp_username",
         ]
 
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self._stored_passwords = {name: getattr(self.instance, name) for name in PASSWORD_FIELDS}
+
     def save(self, commit: bool = True) -> EmailMailbox:
         mailbox = super().save(commit=False)
         for name in PASSWORD_FIELDS:
-            if self.cleaned_data.get(name):
-                setattr(mailbox, name, self.cleaned_data[name])
+            setattr(mailbox, name, self.cleaned_data.get(name) or self._stored_passwords[name])
         if commit:
             mailbox.save()
         return mailbox
