@@ -608,7 +608,7 @@ def chat_transcript_email(*, request_id: int) -> Message | None:
 
     with transaction.atomic():
         request = (
-            ChatTranscriptRequest.objects.select_for_update()
+            ChatTranscriptRequest.objects.select_for_update(of=("self",))
             .select_related("session__interaction__conversation__service")
             .filter(pk=request_id, status=ChatTranscriptRequest.Status.PENDING)
             .first()
