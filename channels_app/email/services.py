@@ -423,8 +423,10 @@ def _check_files(files: list[UploadedFile]) -> None:
 def _thread_parent(interaction: Interaction) -> EmailDetails | None:
     """The email a new one on ``interaction`` answers: the latest email of its thread (of this
     interaction, else of the conversation to the same address)."""
-    candidates = EmailDetails.objects.select_related("message").filter(
-        message__conversation_id=interaction.conversation_id
+    candidates = (
+        EmailDetails.objects.select_related("message")
+        .filter(message__conversation_id=interaction.conversation_id)
+        .exclude(kind=EmailKind.AUTO_REPLY)  # never answer an out-of-office notice
     )
     latest = candidates.filter(message__interaction=interaction).order_by("-message__id").first()
     if latest is not None:

@@ -225,3 +225,34 @@ def test_idle_announces_new_mail_and_times_out_without(imap_mailbox, dovecot):
         sender.join(timeout=10)
     assert heard is True
     assert delivered
+
+
+@pytest.mark.parametrize("security", ["ssl", "starttls"])
+def test_the_mailbox_is_read_over_tls_with_the_certificate_verified(
+    email_entry_point_a, tmp_path, monkeypatch, security
+):
+    from tests.support.fixtures import require
+    from tests.support.mail_servers import Dovecot, self_signed_certificate
+
+    require(Dovecot.available(), "Debian's dovecot-imapd is not installed (/usr/sbin/dovecot)")
+    certificate = self_signed_certificate(tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))  # trusted like a real one
+    with Dovecot(certificate=certificate) as server:
+        server.append(emails(1)[0])
+        mailbox = EmailMailbox.objects.create(
+            entry_point=email_entry_point_a,
+            imap_host="127.0.0.1",
+            imap_port=server.ssl_port if security == "ssl" else server.port,
+            imap_security=security,
+            imap_username=server.username,
+            imap_password=server.password,
+        )
+        report = mailbox_poll(mailbox_id=mailbox.pk)
+        assert (report.error, report.stored) == ("", 1)
+
+        # A certificate nobody vouches for is refused.
+        monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "nothing.pem"))
+        server.append(emails(2)[1])
+        refused = mailbox_poll(mailbox_id=mailbox.pk)
+        assert "CERTIFICATE_VERIFY_FAILED" in refused.error or "certificate" in refused.error
+        assert Message.objects.count() == 1

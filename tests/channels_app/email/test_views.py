@@ -141,3 +141,33 @@ def test_a_timeline_of_emails_reads_in_the_same_number_of_queries_for_2_and_20(
     assert count_queries(lambda: client.get(url)) == two
     activity = reverse("contact-activity-timeline", args=[first.conversation_id]) + "?partial=1"
     assert "email-details" in client.get(activity).content.decode()
+
+
+def test_reply_on_offers_email_to_the_contacts_addresses_and_to_another(
+    client, agent_a, service_a, email_entry_point_a
+):
+    from conversations.models import Conversation, Interaction
+    from tests.factories import ContactFactory, IdentityFactory
+
+    contact = ContactFactory()
+    IdentityFactory(contact=contact, kind="email", value="maria@example.com")
+    conversation = Conversation.objects.create(contact=contact, service=service_a, agent=agent_a)
+    Interaction.objects.create(
+        conversation=conversation,
+        channel="chat",
+        direction="inbound",
+        state="active",
+        agent=agent_a,
+        service=service_a,
+    )
+    client.force_login(agent_a)
+    page = client.get(reverse("conversation-detail", args=[conversation.pk])).content.decode()
+    assert 'value="email|maria@example.com"' in page
+    assert "Send an email to maria@example.com" in page
+    assert 'data-ask-address="1"' in page and "New email to another address…" in page
+    assert 'id="email-composer"' in page
+    assert f"[{conversation.number}]" in page  # the default subject carries the case number
+
+    email_entry_point_a.delete()  # a service that cannot send email offers none
+    page = client.get(reverse("conversation-detail", args=[conversation.pk])).content.decode()
+    assert "email|" not in page and 'id="email-composer"' not in page
