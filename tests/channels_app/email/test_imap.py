@@ -256,3 +256,24 @@ def test_the_mailbox_is_read_over_tls_with_the_certificate_verified(
         refused = mailbox_poll(mailbox_id=mailbox.pk)
         assert "CERTIFICATE_VERIFY_FAILED" in refused.error or "certificate" in refused.error
         assert Message.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_idle_watcher_processes_new_mail_as_it_arrives(imap_mailbox, dovecot, settings):
+    from channels_app.management.commands.email_idle import watch
+
+    settings.EMAIL_IMAP_IDLE_SECONDS = 2  # how long a stop may wait for the IDLE under way
+    stop = threading.Event()
+    watcher = threading.Thread(target=watch, args=(imap_mailbox.pk, stop), daemon=True)
+    watcher.start()
+    try:
+        dovecot.append(customer_email(message_id="<while-idle@mail.test>"))
+        deadline = time.monotonic() + 30
+        while not Message.objects.filter(provider_id="while-idle@mail.test").exists():
+            assert time.monotonic() < deadline, "the watcher did not process the new email"
+            time.sleep(0.1)
+    finally:
+        stop.set()
+        watcher.join(timeout=15)
+    assert not watcher.is_alive()
+    assert Message.objects.count() == 1
