@@ -427,6 +427,10 @@ def _thread_parent(interaction: Interaction) -> EmailDetails | None:
         EmailDetails.objects.select_related("message")
         .filter(message__conversation_id=interaction.conversation_id)
         .exclude(kind=EmailKind.AUTO_REPLY)  # never answer an out-of-office notice
+        .exclude(  # nor an email of ours that never arrived ("Send again" answers its parent)
+            message__direction=Message.Direction.OUTBOUND,
+            message__status__in=[MessageStatus.FAILED, MessageStatus.UNDELIVERED],
+        )
     )
     latest = candidates.filter(message__interaction=interaction).order_by("-message__id").first()
     if latest is not None:
@@ -569,7 +573,6 @@ def email_send_automatic(
             from_address=from_address or service_email_address(conversation.service_id),
             interaction=interaction,
         )
-        message.conversation = conversation
         details = _outbound_details(message, subject=subject, kind=EmailKind.AUTOMATIC)
         details.save()
     return message

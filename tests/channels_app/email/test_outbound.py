@@ -356,3 +356,21 @@ def test_the_composer_endpoint_sends_with_files_for_the_conversations_agent_only
 
     bad = client.post(url, {"body": "x", "to": "maria@example.com", "email_cc": "bad"})
     assert bad.status_code == 400 and bad.json()["field"] == "cc"
+
+
+def test_send_again_answers_what_the_failed_email_answered(
+    smtp_settings, smtp_server, email_conversation, agent_a, run_on_commit
+):
+    smtp_server.reject["maria@example.com"] = "550 5.2.2 Mailbox full"
+    failed = send(run_on_commit, conversation=email_conversation, user=agent_a, body="Hello")
+    assert failed.status == MessageStatus.FAILED
+    del smtp_server.reject["maria@example.com"]
+
+    again = run_on_commit(lambda: services.message_retry(message=failed, user=agent_a))
+
+    (received,) = smtp_server.wait_for(1)
+    again.refresh_from_db()
+    assert again.status == MessageStatus.SENT and again.pk != failed.pk
+    assert received.message["In-Reply-To"] == "<first@mail.test>"
+    assert received.message["Subject"] == failed.email.subject
+    assert received.message_id != failed.email.header_id
