@@ -13,12 +13,16 @@ class ChannelsAppConfig(AppConfig):
             register_lifecycle_listener,
             register_sender,
             register_sender_addresses,
+            register_timeline_extras,
         )
 
         from . import (
             conversation_ops,  # noqa: F401 (its system texts are registered)
             tasks,  # noqa: F401 (registered for the beat and by-name jobs)
         )
+        from .email.adapters import EmailSender
+        from .email.lifecycle import transcripts_on_chat_end
+        from .email.timeline import email_timeline_extras
         from .services import entry_point_addresses
         from .sms.adapters import sms_sender_from_settings
         from .webchat.activity import ChatActivity
@@ -27,8 +31,14 @@ class ChannelsAppConfig(AppConfig):
 
         register_sender(Channel.SMS, sms_sender_from_settings())
         register_sender(Channel.CHAT, ChatSender())
-        register_lifecycle_listener(Channel.CHAT, chat_lifecycle)
-        register_agent_activity(Channel.CHAT, ChatActivity())
+        register_sender(Channel.EMAIL, EmailSender())
         register_sender_addresses(
             Channel.SMS, lambda service_id: entry_point_addresses(Channel.SMS, service_id)
         )
+        register_sender_addresses(
+            Channel.EMAIL, lambda service_id: entry_point_addresses(Channel.EMAIL, service_id)
+        )
+        register_lifecycle_listener(Channel.CHAT, chat_lifecycle)
+        register_lifecycle_listener(Channel.CHAT, transcripts_on_chat_end)
+        register_agent_activity(Channel.CHAT, ChatActivity())
+        register_timeline_extras(Channel.EMAIL, email_timeline_extras)

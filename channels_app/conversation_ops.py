@@ -50,3 +50,6 @@ class AgentLine:
         "chat_ended",
         gettext_noop("The customer has left the chat; the message was not delivered."),
     )
+    EMAIL_BOUNCED = system_text(
+        "email_bounced", gettext_noop("The email to %(address)s bounced: %(reason)s")
+    )

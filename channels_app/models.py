@@ -33,11 +33,16 @@ class EntryPoint(models.Model):
 
 
 class LocalOutboxItem(models.Model):
-    """What the built-in local SMS adapter 'sent' (no provider configured): the demo's outbox."""
+    """What the built-in local adapters 'sent' (no SMS provider, no SMTP server configured): the
+    demo's outbox at /channels/outbox/. Emails keep their subject, CC and Message-ID."""
 
     message_id = models.BigIntegerField(unique=True)
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.SMS)
     from_address = models.CharField(max_length=320)
     to_address = models.CharField(max_length=320)
+    cc = models.CharField(max_length=2000, blank=True)
+    subject = models.CharField(max_length=500, blank=True)
+    email_message_id = models.CharField(max_length=255, blank=True)
     body = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -45,6 +50,8 @@ class LocalOutboxItem(models.Model):
         ordering = ["-id"]
 
     def __str__(self) -> str:
+        if self.subject:
+            return f"{self.subject} → {self.to_address}"
         return f"{self.from_address} → {self.to_address}"
 
     @property
@@ -263,12 +270,12 @@ class ChatNotice(models.Model):
 
 
 class ChatTranscriptRequest(models.Model):
-    """A customer asked for the chat transcript by email. The email sender (a later issue) sends
-    the pending ones; nothing here pretends to have sent anything."""
+    """A customer asked for the chat transcript by email. It is written to the email outbox once
+    the chat has ended (``queued``; ``message`` then shows its delivery), at most once."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
-        SENT = "sent", _("Sent")
+        QUEUED = "queued", _("Email queued")
         FAILED = "failed", _("Failed")
 
     session = models.ForeignKey(
@@ -278,6 +285,14 @@ class ChatTranscriptRequest(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     requested_at = models.DateTimeField(default=timezone.now)
     processed_at = models.DateTimeField(null=True, blank=True)
+    message = models.ForeignKey(
+        "conversations.Message",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The transcript email in the outbox."),
+    )
 
     class Meta:
         ordering = ["-requested_at", "-id"]
@@ -290,3 +305,214 @@ class ChatTranscriptRequest(models.Model):
 
     def __str__(self) -> str:
         return f"Transcript of chat #{self.session_id} to {self.email}"
+
+
+# --- Email --------------------------------------------------------------------------------------
+
+
+class EmailMailbox(models.Model):
+    """The IMAP and SMTP settings of an email entry point (its address is the mailbox's).
+
+    Passwords are write-only in admin and never logged. The poll cursor (UIDVALIDITY + the last
+    UID processed) makes every message of the mailbox processed once; ``poll_lease_until`` keeps
+    two polls of one mailbox from running at once (a crashed poll's lease runs out).
+    """
+
+    class Security(models.TextChoices):
+        SSL = "ssl", _("SSL/TLS")
+        STARTTLS = "starttls", _("STARTTLS")
+        NONE = "none", _("None (loopback only)")
+
+    entry_point = models.OneToOneField(EntryPoint, on_delete=models.CASCADE, related_name="mailbox")
+    from_name = models.CharField(
+        _("sender name"), max_length=120, blank=True, help_text=_("Defaults to the service name.")
+    )
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        blank=True,
+        help_text=_("Of automatic replies. Empty: the site's language."),
+    )
+    auto_acknowledge = models.BooleanField(
+        _("acknowledge new emails"),
+        default=False,
+        help_text=_(
+            "Answer a customer's new email with an automatic acknowledgement carrying the case "
+            "number (never an auto-reply or a bounce)."
+        ),
+    )
+    imap_host = models.CharField(_("IMAP host"), max_length=255, blank=True)
+    imap_port = models.PositiveIntegerField(_("IMAP port"), null=True, blank=True)
+    imap_security = models.CharField(
+        _("IMAP security"), max_length=10, choices=Security.choices, default=Security.SSL
+    )
+    imap_username = models.CharField(_("IMAP user"), max_length=255, blank=True)
+    imap_password = models.CharField(_("IMAP password"), max_length=255, blank=True)
+    imap_folder = models.CharField(_("IMAP folder"), max_length=255, default="INBOX")
+    smtp_host = models.CharField(
+        _("SMTP host"),
+        max_length=255,
+        blank=True,
+        help_text=_("Empty: the server's default (EMAIL_HOST), else the local outbox."),
+    )
+    smtp_port = models.PositiveIntegerField(_("SMTP port"), null=True, blank=True)
+    smtp_security = models.CharField(
+        _("SMTP security"), max_length=10, choices=Security.choices, default=Security.STARTTLS
+    )
+    smtp_username = models.CharField(_("SMTP user"), max_length=255, blank=True)
+    smtp_password = models.CharField(_("SMTP password"), max_length=255, blank=True)
+    imap_uidvalidity = models.BigIntegerField(null=True, blank=True, editable=False)
+    imap_last_uid = models.BigIntegerField(default=0, editable=False)
+    poll_lease_until = models.DateTimeField(null=True, blank=True, editable=False)
+    last_polled_at = models.DateTimeField(_("last polled"), null=True, blank=True, editable=False)
+    last_error = models.CharField(_("last error"), max_length=500, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("mailbox")
+        verbose_name_plural = _("mailboxes")
+
+    def __str__(self) -> str:
+        return self.entry_point.address
+
+    def __repr__(self) -> str:  # never the passwords
+        return f"<EmailMailbox {self.pk} {self.entry_point_id}>"
+
+    @property
+    def polls(self) -> bool:
+        return bool(self.imap_host and self.imap_username)
+
+
+class EmailKind(models.TextChoices):
+    REGULAR = "regular", _("Email")
+    AUTO_REPLY = "auto_reply", _("Automatic reply")
+    AUTOMATIC = "automatic", _("Sent automatically")
+
+
+class EmailDetails(models.Model):
+    """What an email message carries beyond its text (``Message.body``: what the customer or
+    agent wrote, without the quoted history). Inbound and outbound; ``header_id`` is the
+    normalized Message-ID (our own for outbound, set when queued) that threads replies."""
+
+    message = models.OneToOneField(
+        "conversations.Message", on_delete=models.CASCADE, related_name="email"
+    )
+    kind = models.CharField(max_length=12, choices=EmailKind.choices, default=EmailKind.REGULAR)
+    header_id = models.CharField(
+        max_length=255, db_index=True, help_text="The Message-ID header, without brackets."
+    )
+    in_reply_to = models.CharField(max_length=255, blank=True)
+    references = models.TextField(blank=True)
+    subject = models.CharField(max_length=500, blank=True)
+    from_address = models.CharField(max_length=320, blank=True)
+    from_name = models.CharField(max_length=200, blank=True)
+    to = models.JSONField(default=list, blank=True)
+    cc = models.JSONField(default=list, blank=True)
+    reply_to = models.CharField(max_length=320, blank=True)
+    html = models.TextField(blank=True, help_text="Sanitized (nh3); shown sandboxed.")
+    quoted_text = models.TextField(blank=True)
+    signature = models.TextField(blank=True)
+    date = models.DateTimeField(null=True, blank=True)
+    skipped_attachments = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("email details")
+        verbose_name_plural = _("email details")
+
+    def __str__(self) -> str:
+        return self.subject or self.header_id
+
+
+def email_attachment_path(instance: "EmailAttachment", filename: str) -> str:
+    """Files are stored under a random name: the sender's file name is only ever metadata."""
+    import uuid
+
+    now = timezone.now()
+    return f"email/{now:%Y/%m}/{uuid.uuid4().hex}"
+
+
+class EmailAttachment(models.Model):
+    """A file of an email (received or sent), under MEDIA_ROOT; served only through the
+    permission-checked download view, never as a static file."""
+
+    message = models.ForeignKey(
+        "conversations.Message", on_delete=models.CASCADE, related_name="email_attachments"
+    )
+    file = models.FileField(upload_to=email_attachment_path, max_length=255)
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=120)
+    size = models.PositiveIntegerField()
+    content_id = models.CharField(max_length=255, blank=True)
+    inline = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class EmailSignature(models.Model):
+    """The signature of a service's emails, for one agent or (agent empty) every agent.
+    Placeholders: {{ agent.name }}, {{ service.name }}."""
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="email_signatures")
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Empty: every agent of the service."),
+    )
+    text = models.TextField(_("signature"))
+
+    class Meta:
+        verbose_name = _("email signature")
+        verbose_name_plural = _("email signatures")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service", "agent"], name="email_signature_unique_agent"
+            ),
+            models.UniqueConstraint(
+                fields=["service"],
+                condition=Q(agent__isnull=True),
+                name="email_signature_unique_default",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service}: {self.agent or '*'}"
+
+
+class EmailReceipt(models.Model):
+    """An inbound email that did not become a message (a bounce, an auto-reply with nothing to
+    attach to, our own email coming back): remembered by Message-ID so it is handled once."""
+
+    class Kind(models.TextChoices):
+        BOUNCE = "bounce", _("Bounce")
+        DELAYED = "delayed", _("Delivery delayed")
+        IGNORED = "ignored", _("Ignored")
+
+    message_id = models.CharField(max_length=255, unique=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    entry_point = models.ForeignKey(
+        EntryPoint, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    original = models.ForeignKey(
+        "conversations.Message",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The outbound email a bounce is about."),
+    )
+    detail = models.CharField(max_length=500, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.message_id}"

@@ -29,3 +29,28 @@ def webchat_inactivity() -> dict:
         if outcome:
             done[outcome] += 1
     return done
+
+
+# --- Email -----------------------------------------------------------------------------------
+
+
+@shared_task(ignore_result=True)
+def email_poll_mailboxes() -> int:
+    """Beat: poll every IMAP mailbox (each in its own task; a mailbox already being polled is
+    left to that poll)."""
+    from contactcenter.jobs import enqueue
+
+    from .email.imap import mailboxes_to_poll
+
+    return sum(bool(enqueue(EMAIL_POLL_MAILBOX, mailbox_id)) for mailbox_id in mailboxes_to_poll())
+
+
+EMAIL_POLL_MAILBOX = "channels_app.tasks.email_poll_mailbox"
+
+
+@shared_task(ignore_result=True, acks_late=True, time_limit=300, soft_time_limit=240)
+def email_poll_mailbox(mailbox_id: int) -> dict:
+    from .email.imap import mailbox_poll
+
+    report = mailbox_poll(mailbox_id=mailbox_id)
+    return {"stored": report.stored, "duplicates": report.duplicates, "error": report.error}

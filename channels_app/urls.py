@@ -1,6 +1,8 @@
 from django.urls import path
 
 from . import views
+from .email import views as email_views
+from .email import webhooks as email_webhooks
 from .sms import webhooks
 from .webchat import views as webchat_views
 
@@ -8,6 +10,18 @@ urlpatterns = [
     path("webhooks/twilio/sms/", webhooks.sms_inbound, name="twilio-sms-inbound"),
     path("webhooks/twilio/sms/status/", webhooks.sms_status, name="twilio-sms-status"),
     path("channels/outbox/", views.outbox, name="channels-outbox"),
+    path("webhooks/email/inbound/", email_webhooks.email_inbound, name="email-inbound"),
+    path(
+        "channels/conversations/<int:pk>/email/",
+        email_views.email_send_view,
+        name="email-send",
+    ),
+    path(
+        "channels/email/attachments/<int:pk>/",
+        email_views.attachment_download,
+        name="email-attachment",
+    ),
+    path("channels/email/messages/<int:pk>/html/", email_views.email_html, name="email-html"),
     path(
         "channels/conversations/<int:pk>/panel/",
         webchat_views.conversation_panel,

@@ -1,4 +1,5 @@
-"""Pages of the channels app: the local SMS outbox, with a form to simulate a customer's SMS."""
+"""Pages of the channels app: the local outbox (what the built-in SMS and email adapters
+'sent'), with forms to play the customer: an SMS, or an email (possibly answering one of ours)."""
 
 import uuid
 
@@ -12,6 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from contactcenter.exceptions import DomainError
 from conversations.models import Channel
 
+from .email.services import email_receive
+from .email.simulate import customer_email, reply_subject_for
 from .models import EntryPoint, LocalOutboxItem
 from .services import InboundSms, sms_receive
 
@@ -26,10 +29,49 @@ class SimulatedSmsForm(forms.Form):
     body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class SimulatedEmailForm(forms.Form):
+    prefix = "email"
+
+    from_address = forms.EmailField(label=_("Customer's email"), max_length=320)
+    from_name = forms.CharField(label=_("Customer's name"), max_length=120, required=False)
+    entry_point = forms.ModelChoiceField(
+        label=_("To entry point"), queryset=EntryPoint.objects.filter(channel=Channel.EMAIL)
+    )
+    in_reply_to = forms.ModelChoiceField(
+        label=_("In reply to"),
+        queryset=LocalOutboxItem.objects.filter(channel=Channel.EMAIL),
+        required=False,
+        help_text=_("An email of the outbox the customer answers."),
+    )
+    subject = forms.CharField(label=_("Subject"), max_length=500, required=False)
+    body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
 @login_required
 def outbox(request: HttpRequest) -> HttpResponse:
-    form = SimulatedSmsForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    is_email = request.method == "POST" and request.POST.get("simulate") == "email"
+    form = SimulatedSmsForm(request.POST if request.method == "POST" and not is_email else None)
+    email_form = SimulatedEmailForm(request.POST if is_email else None)
+    if is_email and email_form.is_valid():
+        data = email_form.cleaned_data
+        answered = data["in_reply_to"]
+        subject = data["subject"] or (reply_subject_for(answered.subject) if answered else "")
+        raw = customer_email(
+            from_address=data["from_address"],
+            from_name=data["from_name"],
+            to_address=data["entry_point"].address,
+            subject=subject,
+            body=data["body"],
+            in_reply_to=answered.email_message_id if answered else "",
+        )
+        try:
+            email_receive(raw=raw, entry_point=data["entry_point"])
+        except DomainError as exc:
+            email_form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Inbound email simulated."))
+            return redirect("channels-outbox")
+    elif request.method == "POST" and not is_email and form.is_valid():
         try:
             sms_receive(
                 sms=InboundSms(
@@ -45,4 +87,8 @@ def outbox(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Inbound SMS simulated."))
             return redirect("channels-outbox")
     items = LocalOutboxItem.objects.all()[:OUTBOX_PAGE]
-    return render(request, "channels_app/outbox.html", {"form": form, "items": items})
+    return render(
+        request,
+        "channels_app/outbox.html",
+        {"form": form, "email_form": email_form, "items": items},
+    )

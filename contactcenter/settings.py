@@ -261,6 +261,7 @@ CELERY_TASK_ROUTES = {
     "conversations.tasks.expire_offers": {"queue": "realtime"},
     "conversations.tasks.route_all": {"queue": "realtime"},
     "conversations.tasks.mark_disconnected_agents": {"queue": "realtime"},
+    "channels_app.tasks.email_poll_mailbox": {"queue": "outbound"},
 }
 # Beat: every interval times BEAT_INTERVAL_SCALE (fault tests run the sweeps more often).
 BEAT_INTERVAL_SCALE = float(os.environ.get("BEAT_INTERVAL_SCALE", "1"))
@@ -273,6 +274,12 @@ _BEAT = {
     "disconnected-agents": ("conversations.tasks.mark_disconnected_agents", 30.0),
     "prune-idempotency-keys": ("contacts.tasks.prune_idempotency_keys_task", 3600.0),
     "route-sweep": ("conversations.tasks.route_all", 15.0),
+    "case-follow-ups": ("conversations.tasks.case_follow_ups", 30.0),
+    "close-resolved-cases": ("conversations.tasks.close_resolved_cases", 60.0),
+    "email-poll-mailboxes": (
+        "channels_app.tasks.email_poll_mailboxes",
+        float(os.environ.get("EMAIL_IMAP_POLL_SECONDS", "60")),
+    ),
 }
 CELERY_BEAT_SCHEDULE = {
     name: {"task": task, "schedule": max(0.5, seconds * BEAT_INTERVAL_SCALE)}
@@ -302,6 +309,10 @@ with contextlib.suppress(OSError):  # whitenoise warns at every request when it 
 STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+# Uploaded and received files (email attachments). Never served as static files: they are sent
+# only by permission-checked views (the conversation's permission-scoped selector).
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", str(BASE_DIR / "media")))
+MEDIA_URL = "/media/"
 
 # --- Security ---------------------------------------------------------------------------------
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG and not TESTING)
@@ -387,6 +398,40 @@ WEBCHAT_RATE_WINDOW_SECONDS = int(os.environ.get("WEBCHAT_RATE_WINDOW_SECONDS", 
 WEBCHAT_QUEUE_ABANDON_SECONDS = int(os.environ.get("WEBCHAT_QUEUE_ABANDON_SECONDS", "60"))
 # Estimated wait before anyone was answered today: each customer ahead counts this long.
 QUEUE_AVERAGE_HANDLE_SECONDS = int(os.environ.get("QUEUE_AVERAGE_HANDLE_SECONDS", "180"))
+
+# Email (channels_app.email). Mailboxes are email entry points with their own IMAP/SMTP settings
+# (admin -> Channels -> Entry points); the EMAIL_* SMTP settings below are the default for entry
+# points without their own SMTP server. Neither configured: outbound email goes to the local
+# outbox page (/channels/outbox/).
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", not env_bool("EMAIL_USE_SSL", False))
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "20"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "contact-center@localhost")
+# The shared secret an email service sends in the X-Email-Secret header when it posts raw MIME to
+# /webhooks/email/inbound/. Empty: the webhook refuses everything (403).
+EMAIL_INBOUND_SECRET = os.environ.get("EMAIL_INBOUND_SECRET", "")
+# Size limits: a whole inbound email, one attachment, and all the attachments of one email (in and
+# out). Larger attachments are left out of the stored email and named in its timeline.
+EMAIL_MAX_MESSAGE_BYTES = int(os.environ.get("EMAIL_MAX_MESSAGE_BYTES", str(30 * 1024 * 1024)))
+EMAIL_ATTACHMENT_MAX_BYTES = int(
+    os.environ.get("EMAIL_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024))
+)
+EMAIL_ATTACHMENTS_MAX_BYTES = int(
+    os.environ.get("EMAIL_ATTACHMENTS_MAX_BYTES", str(25 * 1024 * 1024))
+)
+# IMAP: beat polls every mailbox this often; `manage.py email_idle` waits with IMAP IDLE (where
+# the server offers it) for at most EMAIL_IMAP_IDLE_SECONDS before polling anyway.
+EMAIL_IMAP_POLL_SECONDS = float(os.environ.get("EMAIL_IMAP_POLL_SECONDS", "60"))
+EMAIL_IMAP_IDLE_SECONDS = int(os.environ.get("EMAIL_IMAP_IDLE_SECONDS", "300"))
+EMAIL_IMAP_TIMEOUT = int(os.environ.get("EMAIL_IMAP_TIMEOUT", "30"))
+# The domain of our own Message-IDs (default: the sending mailbox's domain).
+EMAIL_MESSAGE_ID_DOMAIN = os.environ.get("EMAIL_MESSAGE_ID_DOMAIN", "")
+# Cases: a Resolved conversation closes after this long without a new customer email.
+CASE_RESOLVED_CLOSE_SECONDS = int(os.environ.get("CASE_RESOLVED_CLOSE_SECONDS", str(72 * 3600)))
 
 LOGGING = {
     "version": 1,

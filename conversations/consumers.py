@@ -17,7 +17,7 @@ from contactcenter import realtime
 from contactcenter.exceptions import NotFound
 from contactcenter.ws import SESSION_CLOSED, EventStreamConsumer, session_group
 
-from . import services
+from . import selectors, services
 from .ports import agent_activity_relays
 from .selectors import conversation_get_for_agent, is_supervisor
 
@@ -32,6 +32,9 @@ class AgentConsumer(EventStreamConsumer):
         audiences = [realtime.agent_audience(user.pk)]
         if is_supervisor(user):
             audiences.append(realtime.SUPERVISORS)
+        # The queues of the agent's services: their pull lists follow them.
+        service_ids = await database_sync_to_async(selectors.agent_service_ids)(user=user)
+        audiences += [realtime.service_audience(service_id) for service_id in service_ids]
         await self.stream_join(audiences)
         session = self.scope.get("session")
         self.session_group = session_group(session.session_key) if session else None

@@ -32,6 +32,8 @@ CONVERSATION_LEFT = "conversation.left"
 CONVERSATION_PARTICIPANTS_CHANGED = "conversation.participants_changed"
 #: The conversation was moved to another contact.
 CONVERSATION_CONTACT_CHANGED = "conversation.contact_changed"
+#: Its case state changed (Pending, Resolved, follow-up due, reopened by the customer).
+CONVERSATION_CASE_CHANGED = "conversation.case_changed"
 
 # --- Interactions and messages ----------------------------------------------------------------
 #: A new channel leg started inside a conversation (e.g. an SMS during a chat).
@@ -80,6 +82,7 @@ ALL = (
     CONVERSATION_LEFT,
     CONVERSATION_PARTICIPANTS_CHANGED,
     CONVERSATION_CONTACT_CHANGED,
+    CONVERSATION_CASE_CHANGED,
     INTERACTION_STARTED,
     INTERACTION_ENDED,
     MESSAGE_CREATED,
@@ -105,6 +108,7 @@ def conversation_payload(conversation: Conversation, **extra: object) -> dict:
         "status": conversation.status,
         "agent_id": conversation.agent_id,
         "service_id": conversation.service_id,
+        "case_state": conversation.case_state,
         **extra,
     }
 

@@ -280,6 +280,16 @@ class Conversation(models.Model):
         WRAP_UP = "wrap_up", _("Wrap-up")
         CLOSED = "closed", _("Closed")
 
+    class CaseState(models.TextChoices):
+        """Where the customer's case stands (``conversations.services.cases``). Pending and
+        Resolved cases are parked: no interaction is open, the agent keeps them in My queue."""
+
+        NEW = "new", pgettext_lazy("case state", "New")
+        OPEN = "open", pgettext_lazy("case state", "Open")
+        PENDING = "pending", pgettext_lazy("case state", "Pending")
+        RESOLVED = "resolved", pgettext_lazy("case state", "Resolved")
+        CLOSED = "closed", pgettext_lazy("case state", "Closed")
+
     NUMBER_OFFSET = 1000
 
     contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="conversations")
@@ -299,6 +309,21 @@ class Conversation(models.Model):
     wrap_up_started_at = models.DateTimeField(null=True, blank=True)
     last_message_at = models.DateTimeField(null=True, blank=True)
     duplicate_candidates = models.ManyToManyField(Contact, blank=True, related_name="+")
+    case_state = models.CharField(
+        _("case state"), max_length=10, choices=CaseState.choices, default=CaseState.NEW
+    )
+    pending_reason = models.CharField(_("pending reason"), max_length=200, blank=True)
+    follow_up_at = models.DateTimeField(_("follow-up time"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    follows = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="followed_by",
+        verbose_name=_("follows"),
+        help_text=_("The closed conversation this one continues (the customer wrote again)."),
+    )
 
     class Meta:
         ordering = ["-opened_at"]
@@ -306,6 +331,8 @@ class Conversation(models.Model):
             models.Index(fields=["agent", "status"], name="conversation_agent_status"),
             models.Index(fields=["contact", "-opened_at"], name="conversation_contact_recent"),
             models.Index(fields=["status", "opened_at"], name="conversation_status_opened"),
+            models.Index(fields=["case_state", "follow_up_at"], name="conversation_follow_up"),
+            models.Index(fields=["case_state", "resolved_at"], name="conversation_resolved"),
         ]
 
     def __str__(self) -> str:
@@ -318,6 +345,14 @@ class Conversation(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status != self.Status.CLOSED
+
+    @property
+    def is_parked(self) -> bool:
+        """Pending or Resolved: the case waits with its agent, no interaction open."""
+        return self.case_state in PARKED_CASE_STATES
+
+
+PARKED_CASE_STATES = (Conversation.CaseState.PENDING, Conversation.CaseState.RESOLVED)
 
 
 class Interaction(models.Model):

@@ -11,6 +11,9 @@
   interaction event (queued, offered, assigned, transferred, participant joined/left, ended) and on
   conversation events (closed, reopened). A channel learns what happened to its conversation here,
   never by polling; what it tells its customer it writes in the same transaction.
+- **Timeline extras** (channel -> provider): what a channel shows under its messages in a
+  timeline (an email's subject, recipients, quoted history and formatted version), rendered by
+  the channel as HTML escaped by its own templates, for a whole page of messages at once.
 """
 
 from __future__ import annotations
@@ -156,3 +159,28 @@ def register_agent_activity(channel: str, relay: AgentActivityRelay) -> None:
 
 def agent_activity_relays() -> list[AgentActivityRelay]:
     return list(_activity_relays.values())
+
+
+# --- Timeline extras --------------------------------------------------------------------------
+
+TimelineExtrasProvider = Callable[[list["Message"]], dict[int, str]]
+_timeline_extras: dict[str, TimelineExtrasProvider] = {}
+
+
+def register_timeline_extras(channel: str, provider: TimelineExtrasProvider) -> None:
+    """``provider(messages)`` returns, for those of ``messages`` it has something to show under,
+    message id -> an HTML fragment rendered by a template (so escaped) and marked safe. It is
+    called once per page of a timeline, with that page's messages of ``channel``, and must read
+    what it needs for all of them in a fixed number of queries."""
+    _timeline_extras[channel] = provider
+
+
+def timeline_extras(messages: list[Message]) -> dict[int, str]:
+    by_channel: dict[str, list[Message]] = {}
+    for message in messages:
+        if message.channel in _timeline_extras:
+            by_channel.setdefault(message.channel, []).append(message)
+    extras: dict[int, str] = {}
+    for channel, group in by_channel.items():
+        extras.update(_timeline_extras[channel](group))
+    return extras

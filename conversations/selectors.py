@@ -28,6 +28,7 @@ from django.utils.translation import gettext
 from contactcenter.exceptions import NotFound
 
 from .models import (
+    PARKED_CASE_STATES,
     AgentProfile,
     CannedResponse,
     Conversation,
@@ -67,7 +68,7 @@ def conversation_get_for_agent(*, user: AbstractBaseUser, pk: int) -> Conversati
     """The conversation if ``user`` may see it; NotFound otherwise (no leak of existence)."""
     conversation = (
         conversations_visible_to(user=user)
-        .select_related("contact", "service", "agent", "disposition")
+        .select_related("contact", "service", "agent", "disposition", "follows")
         .filter(pk=pk)
         .first()
     )
@@ -97,6 +98,7 @@ def active_conversations(*, user: AbstractBaseUser) -> list[Conversation]:
     return list(
         Conversation.objects.filter(scope)
         .exclude(status=Conversation.Status.CLOSED)
+        .exclude(case_state__in=PARKED_CASE_STATES)
         .select_related("contact", "service", "agent")
         .prefetch_related(
             Prefetch(
@@ -139,15 +141,25 @@ _last_inbound_at = (
 def timeline_messages(
     *, conversation: Conversation, after_id: int = 0, before_id: int | None = None
 ) -> list[Message]:
-    """Messages of a conversation in display order, the newest page first loaded."""
+    """Messages of a conversation in display order, the newest page first loaded. Each carries
+    ``channel_extra``: what its channel shows under it (``ports.timeline_extras``), or ""."""
     qs = conversation.messages.select_related("sender", "interaction")
     if after_id:
-        return list(qs.filter(id__gt=after_id).order_by("id")[:TIMELINE_PAGE])
+        return _with_extras(list(qs.filter(id__gt=after_id).order_by("id")[:TIMELINE_PAGE]))
     if before_id:
         qs = qs.filter(id__lt=before_id)
     newest = list(qs.order_by("-id")[:TIMELINE_PAGE])
     newest.reverse()
-    return newest
+    return _with_extras(newest)
+
+
+def _with_extras(messages: list[Message]) -> list[Message]:
+    from .ports import timeline_extras
+
+    extras = timeline_extras(messages)
+    for message in messages:
+        message.channel_extra = extras.get(message.pk, "")
+    return messages
 
 
 def agent_profile_for(*, user: AbstractBaseUser) -> AgentProfile:
@@ -332,16 +344,25 @@ def service_is_open(*, service: Service, at: datetime | None = None) -> bool:
 
 @dataclass(frozen=True)
 class ComposerTarget:
-    """One choice of the composer's channel selector."""
+    """One choice of the composer's channel selector. ``ask_address``: a new leg to an address
+    the agent types (an email to someone the contact has no identity for yet)."""
 
     channel: str
     to_address: str
     label: str
     new_leg: bool
+    ask_address: bool = False
+
+
+#: Channels an agent can continue a conversation on, with the identity kind they send to.
+NEW_LEG_CHANNELS = {"sms": "phone", "email": "email"}
+#: Channels whose new legs may also go to an address the agent types.
+FREE_ADDRESS_CHANNELS = ("email",)
 
 
 def composer_targets(*, conversation: Conversation) -> list[ComposerTarget]:
-    """Reply on an open interaction, or continue on another channel (an SMS to a contact phone)."""
+    """Reply on an open interaction, or continue on another channel: an SMS to a contact phone,
+    an email to a contact address (or another address), when the service can send on it."""
     from .ports import sender_addresses
 
     active = list(
@@ -356,18 +377,88 @@ def composer_targets(*, conversation: Conversation) -> list[ComposerTarget]:
         )
         for i in active
     ]
-    texting = {i.customer_address for i in active if i.channel == "sms"}
-    if sender_addresses(channel="sms", service_id=conversation.service_id):
-        for phone in conversation.contact.identities.filter(kind="phone").values_list(
-            "value", flat=True
-        ):
-            if phone not in texting:
+    sending = [
+        channel
+        for channel in NEW_LEG_CHANNELS
+        if sender_addresses(channel=channel, service_id=conversation.service_id)
+    ]
+    if not sending:
+        return targets
+    identities = list(
+        conversation.contact.identities.filter(
+            kind__in=[NEW_LEG_CHANNELS[channel] for channel in sending]
+        ).values_list("kind", "value")
+    )
+    for channel in sending:
+        busy = {i.customer_address for i in active if i.channel == channel}
+        kind = NEW_LEG_CHANNELS[channel]
+        for identity_kind, address in identities:
+            if identity_kind == kind and address not in busy:
                 targets.append(
                     ComposerTarget(
-                        channel="sms", to_address=phone, label=f"SMS {phone}", new_leg=True
+                        channel=channel,
+                        to_address=address,
+                        label=f"{channel.upper()} {address}",
+                        new_leg=True,
                     )
                 )
+        if channel in FREE_ADDRESS_CHANNELS:
+            targets.append(
+                ComposerTarget(
+                    channel=channel, to_address="", label="", new_leg=True, ask_address=True
+                )
+            )
     return targets
+
+
+# --- Work queues: My queue and the service queues an agent can pull from ---------------------
+
+WORK_QUEUE_LIMIT = 50
+
+
+@dataclass(frozen=True)
+class WorkQueues:
+    personal: list[Interaction]
+    parked: list[Conversation]
+    waiting: list[Interaction]
+
+
+def work_queues(*, user: AbstractBaseUser) -> WorkQueues:
+    """What an agent can pick up: their personal queue (interactions only they may be offered)
+    and their parked cases (Pending, Resolved) -- "My queue" -- and what waits in the queues of
+    the services they work, which they can pull. Constant number of queries."""
+    waiting_related = ("conversation__contact", "service")
+    personal = list(
+        Interaction.objects.filter(state=Interaction.State.QUEUED, personal_agent=user)
+        .select_related(*waiting_related)
+        .order_by("-priority", "queued_at", "id")[:WORK_QUEUE_LIMIT]
+    )
+    parked = list(
+        Conversation.objects.filter(
+            agent=user, status=Conversation.Status.OPEN, case_state__in=PARKED_CASE_STATES
+        )
+        .select_related("contact", "service")
+        .order_by(Coalesce("follow_up_at", "resolved_at"), "id")[:WORK_QUEUE_LIMIT]
+    )
+    waiting = list(
+        Interaction.objects.filter(
+            state=Interaction.State.QUEUED,
+            service_id__in=agent_service_ids(user=user),
+            personal_agent__isnull=True,
+        )
+        .select_related(*waiting_related)
+        .order_by("-priority", "queued_at", "id")[:WORK_QUEUE_LIMIT]
+    )
+    return WorkQueues(personal=personal, parked=parked, waiting=waiting)
+
+
+def agent_service_ids(*, user: AbstractBaseUser) -> list[int]:
+    """Ids of the services ``user`` works, directly or through a team."""
+    return list(
+        Service.objects.filter(Q(agents__user=user) | Q(teams__members__user=user))
+        .distinct()
+        .values_list("id", flat=True)
+    )
 
 
 _PLACEHOLDER = re.compile(r"{{\s*(contact\.first_name|contact\.last_name|agent\.name|case)\s*}}")

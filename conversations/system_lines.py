@@ -104,3 +104,19 @@ class SystemLine:
             "(%(to_name)s) by %(user)s."
         ),
     )
+    FOLLOWS = system_text(
+        "follows",
+        gettext_noop("The customer wrote again about %(number)s, closed too long ago."),
+    )
+    CASE_PENDING = system_text(
+        "case_pending",
+        gettext_noop("%(agent)s set the case to Pending until %(time)s: %(reason)s"),
+    )
+    CASE_RESOLVED = system_text("case_resolved", gettext_noop("%(agent)s resolved the case."))
+    CASE_FOLLOW_UP = system_text(
+        "case_follow_up", gettext_noop("Follow-up time: the case is open again (%(reason)s).")
+    )
+    CASE_CLOSED_RESOLVED = system_text(
+        "case_closed_resolved",
+        gettext_noop("The case was resolved and the customer did not write again: closed."),
+    )

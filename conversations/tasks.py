@@ -96,3 +96,19 @@ def mark_disconnected_agents() -> int:
     return sum(
         services.agent_disconnected(user_id=uid) for uid in services.disconnected_agent_ids()
     )
+
+
+@shared_task(ignore_result=True)
+def case_follow_ups() -> int:
+    """Pending cases whose follow-up time came go back to their agent."""
+    return sum(
+        services.case_follow_up(conversation_id=cid) for cid in services.case_follow_ups_due()
+    )
+
+
+@shared_task(ignore_result=True)
+def close_resolved_cases() -> int:
+    """Resolved cases the customer did not write to again within CASE_RESOLVED_CLOSE_SECONDS."""
+    return sum(
+        services.case_close_resolved(conversation_id=cid) for cid in services.resolved_cases_due()
+    )

@@ -35,6 +35,10 @@ urlpatterns = [
     ),
     path("conversations/<int:pk>/leave/", views.conversation_leave, name="conversation-leave"),
     path("messages/<int:pk>/retry/", views.message_retry, name="message-retry"),
+    path("conversations/fragment/queues/", views.work_queues_fragment, name="work-queues-fragment"),
+    path("interactions/<int:pk>/pull/", views.interaction_pull, name="interaction-pull"),
+    path("conversations/<int:pk>/case/pending/", views.case_pend, name="case-pend"),
+    path("conversations/<int:pk>/case/resolve/", views.case_resolve, name="case-resolve"),
     path("offers/<int:pk>/accept/", views.offer_accept, name="offer-accept"),
     path("offers/<int:pk>/reject/", views.offer_reject, name="offer-reject"),
 ]

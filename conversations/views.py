@@ -1,5 +1,7 @@
 """Agent desktop pages: thin adapters over selectors and services."""
 
+from datetime import datetime
+
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth import get_user_model
@@ -8,16 +10,17 @@ from django.contrib.auth.views import LogoutView
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
-from contactcenter.exceptions import ValidationError
+from contactcenter.exceptions import NotFound, ValidationError
 from contactcenter.http import domain_errors_as_json
 from contactcenter.realtime import page_cursor
 from contactcenter.ws import revoke_session_sockets
 
 from . import selectors, services
-from .models import AgentState, Disposition, MessageStatus, NotReadyReason, Service
+from .models import AgentState, Disposition, Interaction, MessageStatus, NotReadyReason, Service
 from .ports import sender_addresses
 from .system_lines import system_texts_without_parameters
 
@@ -30,12 +33,17 @@ def _list_context(request: HttpRequest) -> dict:
     }
 
 
+def _queues_context(request: HttpRequest) -> dict:
+    return {"queues": selectors.work_queues(user=request.user)}
+
+
 def _desktop_context(request: HttpRequest) -> dict:
     reasons = list(NotReadyReason.objects.filter(active=True))
     return {
         # Read before the data: anything committed after this is replayed over the websocket.
         "event_cursor": page_cursor(),
         **_list_context(request),
+        **_queues_context(request),
         "profile": selectors.agent_profile_for(user=request.user),
         "agent_states": [AgentState.READY, AgentState.NOT_READY],
         "not_ready_reasons": reasons,
@@ -96,6 +104,82 @@ def conversation_list_fragment(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
+def work_queues_fragment(request: HttpRequest) -> HttpResponse:
+    return render(request, "conversations/_work_queues.html", _queues_context(request))
+
+
+@login_required
+@require_POST
+@domain_errors_as_json
+def interaction_pull(request: HttpRequest, pk: int) -> HttpResponse:
+    """Take a waiting interaction from My queue or a service queue (the service checks that the
+    agent works that service and may be offered it)."""
+    interaction = Interaction.objects.filter(pk=pk).first()
+    if interaction is None:
+        raise NotFound(gettext("Interaction not found."))
+    offer = services.interaction_pull(interaction=interaction, user=request.user)
+    return JsonResponse(
+        {
+            "offer_id": offer.pk,
+            "state": offer.state,
+            "conversation_url": reverse("conversation-detail", args=[interaction.conversation_id]),
+        }
+    )
+
+
+@login_required
+@require_POST
+@domain_errors_as_json
+def case_pend(request: HttpRequest, pk: int) -> HttpResponse:
+    conversation = selectors.conversation_get_for_agent(user=request.user, pk=pk)
+    conversation = services.case_pend(
+        conversation=conversation,
+        user=request.user,
+        reason=request.POST.get("reason", ""),
+        follow_up_at=_local_datetime(request.POST.get("follow_up_at", ""), field="follow_up_at"),
+    )
+    return JsonResponse({"conversation_id": conversation.pk, "case_state": conversation.case_state})
+
+
+@login_required
+@require_POST
+@domain_errors_as_json
+def case_resolve(request: HttpRequest, pk: int) -> HttpResponse:
+    conversation = selectors.conversation_get_for_agent(user=request.user, pk=pk)
+    conversation = services.case_resolve(
+        conversation=conversation,
+        user=request.user,
+        disposition=_disposition(request.POST.get("disposition", "")),
+        notes=request.POST.get("notes", "")[:10_000],
+    )
+    return JsonResponse({"conversation_id": conversation.pk, "case_state": conversation.case_state})
+
+
+def _local_datetime(raw: str, *, field: str) -> datetime | None:
+    """A ``datetime-local`` value, in the agent's time zone."""
+    raw = raw.strip()
+    if not raw:
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise ValidationError(gettext("Enter a date and time."), field=field) from None
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, timezone.get_current_timezone())
+    return value
+
+
+def _disposition(raw: str) -> Disposition | None:
+    if not raw:
+        return None
+    disposition = Disposition.objects.filter(pk=int(raw) if raw.isdigit() else 0).first()
+    if disposition is None:
+        raise ValidationError(gettext("Unknown disposition."), field="disposition")
+    return disposition
+
+
+@login_required
+@require_GET
 def conversation_messages_fragment(request: HttpRequest, pk: int) -> HttpResponse:
     conversation = selectors.conversation_get_for_agent(user=request.user, pk=pk)
     after = request.GET.get("after", "0")
@@ -136,16 +220,10 @@ def conversation_end(request: HttpRequest, pk: int) -> HttpResponse:
 @domain_errors_as_json
 def conversation_wrap_up(request: HttpRequest, pk: int) -> HttpResponse:
     conversation = selectors.conversation_get_for_agent(user=request.user, pk=pk)
-    raw = request.POST.get("disposition", "")
-    disposition = None
-    if raw:
-        disposition = Disposition.objects.filter(pk=int(raw) if raw.isdigit() else 0).first()
-        if disposition is None:
-            raise ValidationError(gettext("Unknown disposition."), field="disposition")
     conversation = services.conversation_wrap_up(
         conversation=conversation,
         user=request.user,
-        disposition=disposition,
+        disposition=_disposition(request.POST.get("disposition", "")),
         notes=request.POST.get("notes", "")[:10_000],
     )
     return JsonResponse({"conversation_id": conversation.pk, "status": conversation.status})

@@ -491,6 +491,7 @@ class CustomerChatConsumer(EventStreamConsumer):
                 message=data["message"],
             ),
             client_id=str(content.get("client_id") or ""),
+            language=self.language,
         )
         await self.send_json({"type": "offline_sent"})
 

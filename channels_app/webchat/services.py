@@ -17,12 +17,13 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from contactcenter import realtime
 from contactcenter.exceptions import DomainError, InvalidState, NotFound, ValidationError
 from contacts.models import Identity
+from contacts.normalize import normalize_email
 from conversations.models import (
     AgentProfile,
     Channel,
@@ -41,6 +42,7 @@ from conversations.services import (
 )
 
 from ..conversation_ops import AgentLine
+from ..email.services import chat_transcript_email, email_acknowledge
 from ..models import ChatNotice, ChatSession, ChatTranscriptRequest, EntryPoint
 from . import events
 from .config import chat_config
@@ -631,7 +633,8 @@ def chat_agent_messages_progress(
 def chat_transcript_request(
     *, session_id: int, visitor_id: str, email: str
 ) -> ChatTranscriptRequest:
-    """Record that the customer wants the transcript by email (the email channel sends it)."""
+    """The customer wants the transcript by email: it is emailed once the chat has ended (the
+    email channel's lifecycle listener), at once when it already has; once per address."""
     if rate_limit_hit(key=f"transcript:{visitor_id}", limit=5):
         raise RateLimited(gettext("Too many requests. Please wait a moment."), field="email")
     with transaction.atomic():
@@ -649,6 +652,9 @@ def chat_transcript_request(
                 text=AgentLine.CHAT_TRANSCRIPT_REQUESTED,
                 params={"email": email},
             )
+            if interaction.state == Interaction.State.ENDED:
+                chat_transcript_email(request_id=request.pk)
+                request.refresh_from_db()
     return request
 
 
@@ -666,10 +672,16 @@ class OfflineMessage:
 
 
 def chat_offline_message(
-    *, entry_point: EntryPoint, visitor_id: str, offline: OfflineMessage, client_id: str
+    *,
+    entry_point: EntryPoint,
+    visitor_id: str,
+    offline: OfflineMessage,
+    client_id: str,
+    language: str = "",
 ) -> Message:
     """Nobody can chat now: the customer's message becomes an email conversation of the
-    service, answered by email (idempotent on the widget's client id)."""
+    service, answered by email, and the customer gets one acknowledgement email in their
+    ``language`` (default: the active one). Idempotent on the widget's client id."""
     if not CLIENT_ID.match(client_id or ""):
         raise ValidationError(gettext("The message has no valid id."), field="client_id")
     if rate_limit_hit(key=f"offline:{visitor_id}", limit=5):
@@ -684,19 +696,26 @@ def chat_offline_message(
         .values_list("address", flat=True)
         .first()
     )
-    result = inbound_receive(
-        record=InboundRecord(
-            channel=Channel.EMAIL,
-            service=entry_point.service,
-            identities=identities,
-            provider_id=f"webchat-offline:{visitor_id}:{client_id}",
-            body=offline.message,
-            customer_address=offline.email,
-            service_address=service_email or "",
-            first_name=offline.first_name,
-            last_name=offline.last_name,
+    with transaction.atomic():
+        result = inbound_receive(
+            record=InboundRecord(
+                channel=Channel.EMAIL,
+                service=entry_point.service,
+                identities=identities,
+                provider_id=f"webchat-offline:{visitor_id}:{client_id}",
+                body=offline.message,
+                customer_address=normalize_email(offline.email),
+                service_address=service_email or settings.DEFAULT_FROM_EMAIL,
+                first_name=offline.first_name,
+                last_name=offline.last_name,
+            )
         )
-    )
+        if not result.duplicate:
+            email_acknowledge(
+                message=result.message,
+                language=language or translation.get_language() or "",
+                name=offline.first_name,
+            )
     return result.message
 
 

@@ -6,6 +6,7 @@ that changes them. Split by area; everything public is importable from here.
 - ``queue``: service queues and routing; ``offers``: offers and their answers
 - ``agent_state``: Ready / Not Ready / Busy / After Call Work / Logged out, presence
 - ``handover``: transfers and conferences; ``closing``: ending, wrap-up, close-out
+- ``cases``: case states (Pending with a follow-up time, Resolved, closing resolved cases)
 - ``timeline``: system lines and notes; ``contact_moves``: conversations following contacts
 - ``lifecycle``: telling the channels what happened (the lifecycle port)
 
@@ -22,6 +23,14 @@ from .agent_state import (
     agent_state_set,
     agent_work_state_sync,
     disconnected_agent_ids,
+)
+from .cases import (
+    case_close_resolved,
+    case_follow_up,
+    case_follow_ups_due,
+    case_pend,
+    case_resolve,
+    resolved_cases_due,
 )
 from .closing import (
     conversation_end,
@@ -44,6 +53,7 @@ from .outbound import (
     message_deliver,
     message_retry,
     message_send,
+    message_send_automatic,
     message_status_update,
     outbound_reconcile,
     outbound_stuck_ids,
@@ -67,6 +77,11 @@ __all__ = [
     "agent_state_force",
     "agent_state_set",
     "agent_work_state_sync",
+    "case_close_resolved",
+    "case_follow_up",
+    "case_follow_ups_due",
+    "case_pend",
+    "case_resolve",
     "conference_invite",
     "continuation_window",
     "conversation_end",
@@ -84,6 +99,7 @@ __all__ = [
     "message_deliver",
     "message_retry",
     "message_send",
+    "message_send_automatic",
     "message_status_update",
     "note_add",
     "offer_accept",
@@ -92,6 +108,7 @@ __all__ = [
     "outbound_reconcile",
     "outbound_stuck_ids",
     "preferred_agent_for",
+    "resolved_cases_due",
     "route_service",
     "services_with_waiting",
     "system_line_add",

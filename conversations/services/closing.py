@@ -64,8 +64,8 @@ def interaction_end(*, interaction: Interaction, reason: str = "") -> Interactio
 def _after_interaction_end(interaction: Interaction) -> None:
     conversation = interaction.conversation
     still_open = conversation.interactions.exclude(state=Interaction.State.ENDED).exists()
-    if still_open or conversation.status != Conversation.Status.OPEN:
-        return
+    if still_open or conversation.status != Conversation.Status.OPEN or conversation.is_parked:
+        return  # a parked case (Pending, Resolved) stays open with its agent, no interaction
     _wrap_up_or_close(conversation)
 
 
@@ -181,6 +181,8 @@ def conversation_close_locked(conversation: Conversation, *, now: datetime) -> N
     """Close a conversation whose row the caller holds locked."""
     conversation.status = Conversation.Status.CLOSED
     conversation.closed_at = now
+    conversation.case_state = Conversation.CaseState.CLOSED
+    conversation.follow_up_at = None
     conversation.save()
     _publish(conversation, events.CONVERSATION_CLOSED)
     lifecycle_notify(Lifecycle.CLOSED, conversation=conversation)

@@ -56,6 +56,14 @@ def offer_create(
         interaction.save(update_fields=["state", "agent"])
         profile.last_routed_at = now
         profile.save(update_fields=["last_routed_at"])
+        if not is_transfer and interaction.service_id:  # it left the queue agents can pull from
+            realtime.publish(
+                audiences=[realtime.service_audience(interaction.service_id)],
+                type=events.QUEUE_CHANGED,
+                payload=events.queue_payload(
+                    service_id=interaction.service_id, interaction_id=interaction.pk
+                ),
+            )
     realtime.publish(
         audiences=_offer_audiences(offer),
         type=events.OFFER_CREATED,
@@ -144,7 +152,8 @@ def offer_accept(*, offer_id: int, user: AbstractBaseUser) -> Offer:
         previous_agent_id = conversation.agent_id
         handed_over = bool(previous_agent_id and previous_agent_id != user.pk)
         conversation.agent_id = user.pk
-        conversation.save(update_fields=["agent"])
+        conversation.case_state = Conversation.CaseState.OPEN
+        conversation.save(update_fields=["agent", "case_state"])
         if handed_over:
             conversation.interactions.exclude(state=Interaction.State.ENDED).update(agent=user)
             system_line_add(

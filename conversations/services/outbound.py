@@ -103,9 +103,84 @@ def message_send(
         except IntegrityError:
             return Message.objects.get(sender=user, client_token=client_token)
         conversation.last_message_at = now
-        conversation.save(update_fields=["last_message_at"])
+        update = ["last_message_at"]
+        if conversation.is_parked:  # writing to the customer takes a parked case up again
+            conversation.case_state = Conversation.CaseState.OPEN
+            conversation.pending_reason = ""
+            conversation.follow_up_at = conversation.resolved_at = None
+            update += ["case_state", "pending_reason", "follow_up_at", "resolved_at"]
+            realtime.publish(
+                audiences=conversation_audiences(conversation),
+                type=events.CONVERSATION_CASE_CHANGED,
+                payload=events.conversation_payload(conversation),
+            )
+        conversation.save(update_fields=update)
         realtime.publish(
             audiences=conversation_audiences(conversation),
+            type=events.MESSAGE_CREATED,
+            payload=events.message_payload(message),
+        )
+        deliver_message_on_commit(message.pk)
+    return message
+
+
+def message_send_automatic(
+    *,
+    conversation: Conversation,
+    channel: str,
+    body: str,
+    to_address: str,
+    from_address: str,
+    interaction: Interaction | None = None,
+) -> Message:
+    """Queue a message the system sends on its own (an acknowledgement, a chat transcript).
+
+    It is written to the outbox and delivered like an agent's reply, with no sender: on
+    ``interaction``, or on a new outbound leg of ``channel`` to ``to_address`` that starts and
+    ends with it (the system keeps nothing open, so the conversation closes as it would have).
+    There is no identity check: the caller decides where the system writes. Idempotency is the
+    caller's (it writes this in the same transaction as what it answers, once).
+    """
+    body = (body or "").strip()
+    if not body:
+        raise ValidationError(gettext("The message is empty."), field="body")
+    if channel not in Channel.values:
+        raise ValidationError(
+            gettext("Unknown channel '%(channel)s'.") % {"channel": channel}, field="channel"
+        )
+    with transaction.atomic():
+        conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        now = timezone.now()
+        audiences = conversation_audiences(conversation)
+        if interaction is None:
+            interaction = Interaction.objects.create(
+                conversation=conversation,
+                channel=channel,
+                direction=Interaction.Direction.OUTBOUND,
+                state=Interaction.State.ENDED,
+                customer_address=to_address,
+                service_address=from_address,
+                service_id=conversation.service_id,
+                started_at=now,
+                ended_at=now,
+            )
+            realtime.publish(
+                audiences=audiences,
+                type=events.INTERACTION_STARTED,
+                payload=events.interaction_payload(interaction),
+            )
+        message = Message.objects.create(
+            conversation=conversation,
+            interaction=interaction,
+            channel=interaction.channel,
+            direction=Message.Direction.OUTBOUND,
+            body=body[: MAX_BODY_LENGTH.get(interaction.channel, 5000)],
+            status=MessageStatus.QUEUED,
+            created_at=now,
+            status_changed_at=now,
+        )
+        realtime.publish(
+            audiences=audiences,
             type=events.MESSAGE_CREATED,
             payload=events.message_payload(message),
         )

@@ -113,6 +113,8 @@ function applyStatus(row, payload) {
 let navigatingAway = false;
 
 function applyEvent(event) {
+  // Other modules of the page (work queues, channel panels) follow the same events.
+  document.dispatchEvent(new CustomEvent("desktop:event", { detail: event }));
   const payload = event.payload || {};
   const mine = payload.conversation_id && payload.conversation_id === conversationId;
   if (
@@ -237,6 +239,7 @@ if (composer) {
       if (response.ok) {
         textarea.value = "";
         token.value = crypto.randomUUID();
+        composer.dispatchEvent(new CustomEvent("composer:sent"));
         updateSegments();
         const option = targetSelect && targetSelect.selectedOptions[0];
         if (option && option.dataset.newLeg === "1") window.location.reload();

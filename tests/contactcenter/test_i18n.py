@@ -14,7 +14,12 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from channels_app.conversation_ops import AgentLine
-from channels_app.models import ChatSession, ChatTranscriptRequest, LocalOutboxItem
+from channels_app.models import (
+    ChatSession,
+    ChatTranscriptRequest,
+    EmailDetails,
+    LocalOutboxItem,
+)
 from contacts.services import contact_merge
 from conversations.models import (
     AgentState,
@@ -159,6 +164,10 @@ PARAMS = {
     "url": "X1",
     "minutes": "X1",
     "email": "X1",
+    "address": "X1",
+    "reason": "«R1»",
+    "number": "C-1042",
+    "time": "2026-12-01 10:00 UTC",
 }
 
 
@@ -224,6 +233,11 @@ DATA = (
     "application/pdf",
     "Recuerde su cita de mañana.",
     "«agente»",
+    "Soporte correo",
+    "soporte@example.es",
+    "maria@example.es",
+    "C-1042",
+    "2026-12-01 10:00 UTC",
 )
 
 
@@ -313,6 +327,10 @@ def world(db):
         "url": "https://tienda.example.es/pedidos/42",
         "minutes": 10,
         "email": "maria@example.es",
+        "number": "C-1042",
+        "time": "2026-12-01 10:00 UTC",
+        "reason": "Pendiente de llamada",
+        "address": "maria@example.es",
     }
     for text in all_system_texts():
         used = {name: str(value) for name, value in params.items() if f"%({name})s" in text.msgid}
@@ -338,6 +356,56 @@ def world(db):
         entry_point=session.entry_point,
         title="Ayuda en línea",
         greeting="¡Hola! ¿En qué podemos ayudarle?",
+    )
+
+    # An email leg: the customer's email (subject, copy, quoted history, formatted version, a
+    # file too large to keep), the agent's answer; a mailbox; a case parked in My queue and an
+    # email waiting in the service queue.
+    EntryPointFactory(name="Soporte correo", channel="email", address="soporte@example.es",
+                      service=service)  # fmt: skip
+    email = InteractionFactory(
+        conversation=open_conversation,
+        channel=Channel.EMAIL,
+        customer_address="maria@example.es",
+        service_address="soporte@example.es",
+    )
+    inbound_email = MessageFactory(
+        interaction=email, body="Hola, ¿me podéis ayudar con el pedido 42?"
+    )
+    EmailDetails.objects.create(
+        message=inbound_email,
+        header_id="pedido42@example.es",
+        subject="Pedido 42 - Tienda",
+        from_address="maria@example.es",
+        from_name="María García",
+        to=["soporte@example.es"],
+        cc=["maria@example.es"],
+        html="<p>Hola <img src='https://example.es/foto.jpg'></p>",
+        quoted_text="> Recuerde su cita de mañana.",
+        skipped_attachments=[{"filename": "Pedido 42 - Tienda", "size": 9, "reason": "too_large"}],
+    )
+    auto = MessageFactory(interaction=email, body="Recuerde su cita de mañana.")
+    EmailDetails.objects.create(
+        message=auto, header_id="auto@example.es", kind="auto_reply", signature="María García"
+    )
+    ConversationFactory(
+        contact=maria,
+        service=service,
+        agent=agent,
+        case_state=Conversation.CaseState.PENDING,
+        pending_reason="Pendiente de llamada",
+        follow_up_at=now + timedelta(days=1),
+    )
+    InteractionFactory(
+        conversation__contact=maria,
+        conversation__service=service,
+        conversation__agent=None,
+        service=service,
+        agent=None,
+        channel=Channel.EMAIL,
+        state=Interaction.State.QUEUED,
+        queued_at=now,
+        customer_address="maria@example.es",
     )
 
     # Offers waiting for the agent: a new conversation and a transfer.
@@ -477,7 +545,14 @@ def test_pages_shown_in_spanish_have_no_english(client, world):
         "Colas",
         "Iniciar sesión",
         "Antes de empezar",
-        "Bandeja de salida de SMS local",
+        "Bandeja de salida local",
+        "Mi cola",
+        "Versión con formato",
+        "Texto citado",
+        "Asunto",
+        "Caso",
+        "Pendiente o resuelto…",
+        "Simular el correo de un cliente",
         "Entregado",
         "Trabajo posterior a la llamada",
     }

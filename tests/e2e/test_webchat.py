@@ -276,8 +276,11 @@ def test_waiting_customers_see_their_position_live_and_closed_hours_show_the_off
     finally:
         late_context.close()
 
-    email = Message.objects.get(channel="email")
+    email = Message.objects.get(channel="email", direction="inbound")
     assert email.body == "Please call me back tomorrow."
+    # ... and the customer got one acknowledgement (the local outbox, without SMTP here).
+    acknowledgement = Message.objects.get(channel="email", direction="outbound")
+    assert acknowledgement.conversation_id == email.conversation_id
     assert email.interaction.channel == "email"
     assert email.conversation.service == service_a
     assert email.conversation.contact.identities.filter(value="aiko@example.com").exists()

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from channels_app.models import EntryPoint
+from channels_app.models import EmailMailbox, EmailSignature, EntryPoint
 from contacts.models import Contact, Identity
 from conversations.models import (
     AgentProfile,
@@ -83,11 +83,22 @@ class Command(BaseCommand):
 
     def _entry_points(self, services: dict[str, Service]) -> None:
         for name, channel, address, service_name in ENTRY_POINTS:
-            EntryPoint.objects.get_or_create(
+            entry_point, _ = EntryPoint.objects.get_or_create(
                 channel=channel,
                 address=address,
                 defaults={"name": name, "service": services[service_name]},
             )
+            if channel == Channel.EMAIL:
+                # No IMAP/SMTP server in the demo: emails out go to the local outbox page, where
+                # the customer's emails (and replies) are simulated too.
+                EmailMailbox.objects.get_or_create(
+                    entry_point=entry_point, defaults={"auto_acknowledge": True}
+                )
+        EmailSignature.objects.get_or_create(
+            service=services["Support"],
+            agent=None,
+            defaults={"text": "{{ agent.name }}\n{{ service.name }} team, Example Inc."},
+        )
 
     def _users(self, services: dict[str, Service]) -> dict[str, object]:
         user_model = get_user_model()
@@ -147,6 +158,7 @@ class Command(BaseCommand):
                 service=service,
                 agent=users["agent1"],
                 status=Conversation.Status.CLOSED,
+                case_state=Conversation.CaseState.CLOSED,
                 opened_at=opened,
                 closed_at=opened + timedelta(minutes=9),
                 last_message_at=opened + timedelta(minutes=8),

@@ -371,10 +371,16 @@ async def test_offline_form_creates_an_email_conversation(chat_entry_point_a, ag
     )
     _frame, _ = await receive_until(communicator, lambda f: f["type"] == "offline_sent")
     message = await database_sync_to_async(
-        lambda: Message.objects.select_related("conversation__contact").get(channel="email")
+        lambda: Message.objects.select_related("conversation__contact").get(
+            channel="email", direction="inbound"
+        )
     )()
     assert message.body == "Please call me back"
     assert message.conversation.contact.first_name == "Aiko"
+    acknowledgements = await database_sync_to_async(
+        lambda: list(Message.objects.filter(channel="email", direction="outbound"))
+    )()
+    assert [ack.conversation_id for ack in acknowledgements] == [message.conversation_id]
     await communicator.disconnect()
 
 

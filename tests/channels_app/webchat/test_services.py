@@ -437,8 +437,12 @@ def test_transcript_request_is_recorded_once_and_shown_to_the_agent(chat_entry_p
         )
 
     request = ChatTranscriptRequest.objects.get()
-    assert (request.session, request.status) == (session, "pending")
-    assert message.conversation.messages.filter(body__contains="transcript").count() == 1
+    # The chat had ended: the transcript email is written to the outbox at once, once.
+    assert (request.session, request.status) == (session, "queued")
+    lines = message.conversation.messages.filter(kind="system", body__contains="transcript")
+    assert lines.count() == 1
+    emails = message.conversation.messages.filter(channel="email", direction="outbound")
+    assert list(emails) == [request.message]
 
 
 def test_one_open_session_per_visitor(chat_entry_point_a):

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('channels_app', '0002_webchat'),
+        ('channels_app', '0003_email'),
     ]
 
     operations = [
