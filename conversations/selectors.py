@@ -77,6 +77,18 @@ def conversation_get_for_agent(*, user: AbstractBaseUser, pk: int) -> Conversati
     return conversation
 
 
+def was_handled_by(*, user: AbstractBaseUser, conversation_id: int) -> bool:
+    """Whether ``user`` once had this conversation (offered, owned a leg, took part): such a user
+    may be told it moved on; anybody else learns nothing about it."""
+    return (
+        Offer.objects.filter(agent=user, interaction__conversation_id=conversation_id).exists()
+        or Interaction.objects.filter(agent=user, conversation_id=conversation_id).exists()
+        or ConversationParticipant.objects.filter(
+            agent=user, conversation_id=conversation_id
+        ).exists()
+    )
+
+
 def message_get_for_agent(*, user: AbstractBaseUser, pk: int) -> Message:
     visible = conversations_visible_to(user=user).values("pk")
     message = (
@@ -178,6 +190,37 @@ def conversation_audiences(conversation: Conversation) -> list[str]:
     ).values_list("agent_id", flat=True)
     audiences[0:0] = [agent_audience(agent_id) for agent_id in participants]
     return audiences
+
+
+def conversation_people_ids(conversation: Conversation) -> list[int]:
+    """The agents in a conversation now: its owner and its conference participants."""
+    people = set(
+        ConversationParticipant.objects.filter(
+            conversation_id=conversation.pk, left_at__isnull=True
+        ).values_list("agent_id", flat=True)
+    )
+    if conversation.agent_id:
+        people.add(conversation.agent_id)
+    return sorted(people)
+
+
+def conversation_people(*, conversation: Conversation, user: AbstractBaseUser) -> dict:
+    """Who else is in the conversation (for the header), and whether ``user`` may leave it."""
+    participants = list(
+        conversation.participants.filter(left_at__isnull=True).select_related(
+            "agent__agent_profile"
+        )
+    )
+    others = [p.agent for p in participants if p.agent_id != user.pk]
+    if conversation.agent_id and conversation.agent_id != user.pk:
+        others.insert(0, conversation.agent)
+    taking_part = any(p.agent_id == user.pk for p in participants)
+    owner_with_company = conversation.agent_id == user.pk and bool(participants)
+    return {
+        "others": others,
+        "can_leave": taking_part or owner_with_company,
+        "people_ids": ",".join(str(i) for i in conversation_people_ids(conversation)),
+    }
 
 
 def pending_offers(*, user: AbstractBaseUser) -> list[Offer]:

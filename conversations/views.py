@@ -3,12 +3,13 @@
 from datetime import datetime
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import LogoutView
+from django.contrib.auth.views import LoginView, LogoutView
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -20,7 +21,15 @@ from contactcenter.realtime import page_cursor
 from contactcenter.ws import revoke_session_sockets
 
 from . import selectors, services
-from .models import AgentState, Disposition, Interaction, MessageStatus, NotReadyReason, Service
+from .models import (
+    AgentState,
+    Conversation,
+    Disposition,
+    Interaction,
+    MessageStatus,
+    NotReadyReason,
+    Service,
+)
 from .ports import sender_addresses
 from .system_lines import system_texts_without_parameters
 
@@ -74,18 +83,25 @@ def desktop(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def conversation_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        conversation = selectors.conversation_get_for_agent(user=request.user, pk=pk)
+    except NotFound:
+        if not selectors.was_handled_by(user=request.user, conversation_id=pk):
+            raise
+        # It was this agent's (a reload after a transfer, a conference they left): say so.
+        messages.info(
+            request,
+            gettext("Conversation %(number)s is no longer yours: it was transferred or closed.")
+            % {"number": Conversation(pk=pk).number},
+        )
+        return redirect("desktop")
     context = _desktop_context(request)
-    conversation = selectors.conversation_get_for_agent(user=request.user, pk=pk)
     context.update(
         conversation=conversation,
         timeline=selectors.timeline_messages(conversation=conversation),
         interactions=list(conversation.interactions.all()),
         transfer=selectors.transfer_targets(user=request.user),
-        participants=list(
-            conversation.participants.filter(left_at__isnull=True).select_related(
-                "agent__agent_profile"
-            )
-        ),
+        people=selectors.conversation_people(conversation=conversation, user=request.user),
         composer_targets=selectors.composer_targets(conversation=conversation),
         sender_numbers=sender_addresses(channel="sms", service_id=conversation.service_id),
         canned_responses=selectors.canned_responses_for(
@@ -345,6 +361,16 @@ def message_retry(request: HttpRequest, pk: int) -> HttpResponse:
     message = selectors.message_get_for_agent(user=request.user, pk=pk)
     retried = services.message_retry(message=message, user=request.user)
     return JsonResponse({"message_id": retried.pk, "status": retried.status}, status=201)
+
+
+class AgentLoginView(LoginView):
+    """Log in: an agent who was logged out starts in the state their profile asks for (Ready on
+    login) or Not Ready with the configured default reason."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        services.agent_logged_in(user=form.get_user())
+        return response
 
 
 class AgentLogoutView(LogoutView):

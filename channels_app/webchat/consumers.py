@@ -41,7 +41,7 @@ from contactcenter.ws import EventStreamConsumer
 from conversations.models import MessageStatus
 
 from ..models import ChatSession
-from . import selectors, services
+from . import events, selectors, services
 from .config import chat_config
 from .forms import OfflineForm, PreChatForm, TranscriptForm, split_name
 from .tokens import InvalidToken, visitor_token_issue, visitor_token_read
@@ -545,7 +545,7 @@ class CustomerChatConsumer(EventStreamConsumer):
         message_ids = [
             event["payload"].get("message_id")
             for event in fresh
-            if event["type"] == "chat.message" and event["payload"].get("message_id")
+            if event["type"] == events.CHAT_MESSAGE and event["payload"].get("message_id")
         ]
         hydrated = {}
         if message_ids:
@@ -553,15 +553,15 @@ class CustomerChatConsumer(EventStreamConsumer):
         for event in fresh:
             payload = dict(event["payload"])
             shown = None
-            if event["type"] == "chat.message":
+            if event["type"] == events.CHAT_MESSAGE:
                 view = hydrated.get(payload.get("message_id"))
                 if view is None:  # not visible (yet): a later catch-up tries again
                     continue
                 payload["message"] = view
                 shown = ("message", view["id"])
-            elif event["type"] == "chat.notice":
+            elif event["type"] == events.CHAT_NOTICE:
                 shown = ("notice", payload["notice"]["id"])
-            if event["type"] == "chat.ended":
+            if event["type"] == events.CHAT_ENDED:
                 self.session_open = False
             if shown is not None:
                 if shown in self.shown:

@@ -6,6 +6,7 @@ from django.utils.translation import gettext
 
 from contactcenter.exceptions import Conflict, NotFound, ValidationError
 
+from .. import events
 from ..events import contact_payload, publish_contact_event
 from ..models import Contact, Identity
 from ..normalize import normalize_identity
@@ -146,7 +147,7 @@ def contact_create(
         for index, (kind, value) in enumerate(normalized):
             _identity_insert(contact=contact, kind=kind, value=value, field=f"identities[{index}]")
         publish_contact_event(
-            type="contact.created", contact_ids=[contact.pk], payload=contact_payload(contact)
+            type=events.CONTACT_CREATED, contact_ids=[contact.pk], payload=contact_payload(contact)
         )
     return contact
 
@@ -163,7 +164,7 @@ def contact_update(*, contact: Contact, user: AbstractBaseUser | None, data: dic
                 setattr(contact, name, cleaned[name])
             contact.save(update_fields=[*changed, "updated_at"])
             publish_contact_event(
-                type="contact.updated",
+                type=events.CONTACT_UPDATED,
                 contact_ids=[contact.pk],
                 payload=contact_payload(contact, fields=changed),
             )
@@ -190,7 +191,7 @@ def identity_add(
             )
         identity = _identity_insert(contact=contact, kind=kind, value=normalized, field=field)
         publish_contact_event(
-            type="contact.updated",
+            type=events.CONTACT_UPDATED,
             contact_ids=[contact.pk],
             payload=contact_payload(contact, fields=["identities"]),
         )
@@ -203,7 +204,7 @@ def identity_remove(*, identity: Identity, user: AbstractBaseUser | None) -> Non
         deleted, _ = Identity.objects.filter(pk=identity.pk, contact=contact).delete()
         if deleted:
             publish_contact_event(
-                type="contact.updated",
+                type=events.CONTACT_UPDATED,
                 contact_ids=[contact.pk],
                 payload=contact_payload(contact, fields=["identities"]),
             )
@@ -234,7 +235,7 @@ def contact_set_do_not_text(*, contact: Contact, value: bool, reason: str = "") 
         locked.do_not_text = value
         locked.save(update_fields=["do_not_text", "updated_at"])
         publish_contact_event(
-            type="contact.updated",
+            type=events.CONTACT_UPDATED,
             contact_ids=[locked.pk],
             payload=contact_payload(locked, fields=["do_not_text"], reason=reason),
         )

@@ -17,6 +17,7 @@ from django.utils.translation import gettext
 from contactcenter import realtime
 from contactcenter.exceptions import DomainError, PermissionDenied, ValidationError
 
+from .. import events
 from ..events import contact_payload, publish_contact_event
 from ..models import Contact, ContactImport, Identity
 from ..normalize import normalize_identity
@@ -368,7 +369,7 @@ def contacts_import_csv(
     if report.created or report.updated:
         realtime.publish(
             audiences=realtime.SUPERVISORS,
-            type="contacts.imported",
+            type=events.CONTACTS_IMPORTED,
             payload={
                 "created": report.created,
                 "updated": report.updated,
@@ -436,7 +437,7 @@ def _import_row(parsed: _ParsedRow, *, overwrite: bool) -> str:
         return "unchanged"
     contact.save()
     publish_contact_event(
-        type="contact.updated",
+        type=events.CONTACT_UPDATED,
         contact_ids=[contact.pk],
         payload=contact_payload(contact, fields=changed),
     )

@@ -11,7 +11,7 @@ from django.utils.translation import gettext
 
 from contactcenter.exceptions import Conflict, PermissionDenied, ValidationError
 
-from .. import ports
+from .. import events, ports
 from ..events import contact_payload, publish_contact_event
 from ..models import Contact, ContactMerge, Identity
 from ..permissions import can_merge
@@ -150,7 +150,7 @@ def contact_merge(
             created_by=user,
         )
         publish_contact_event(
-            type="contact.merged",
+            type=events.CONTACT_MERGED,
             contact_ids=[survivor.pk],
             payload=contact_payload(survivor, merged_id=merged.pk, merge_id=merge.pk),
         )
@@ -207,7 +207,7 @@ def contact_merge_undo(*, merge: ContactMerge, user: AbstractBaseUser | None) ->
         merge.undone_at, merge.undone_by = timezone.now(), user
         merge.save(update_fields=["undone_at", "undone_by"])
         publish_contact_event(
-            type="contact.merge_undone",
+            type=events.CONTACT_MERGE_UNDONE,
             contact_ids=[survivor.pk, merged.pk],
             payload=contact_payload(survivor, merged_id=merged.pk, merge_id=merge.pk),
         )

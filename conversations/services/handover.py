@@ -19,7 +19,7 @@ from ..models import (
     Service,
 )
 from ..ports import Lifecycle
-from ..selectors import conversation_audiences
+from ..selectors import conversation_audiences, conversation_people_ids
 from ..system_lines import SystemLine, SystemText
 from . import agent_state, offers, queue
 from .guards import agent_name, ensure_handler
@@ -37,7 +37,9 @@ def _participants_changed(conversation: Conversation, *extra_audiences: str) -> 
     realtime.publish(
         audiences=[*conversation_audiences(conversation), *extra_audiences],
         type=events.CONVERSATION_PARTICIPANTS_CHANGED,
-        payload=events.conversation_payload(conversation),
+        payload=events.conversation_payload(
+            conversation, people=conversation_people_ids(conversation)
+        ),
     )
 
 

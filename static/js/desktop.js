@@ -137,6 +137,12 @@ function applyEvent(event) {
     const step = { open: 0, wrap_up: 1, closed: 2 };
     const shown = status ? step[status.dataset.status] : -1;
     if (shown < step[event.type === "conversation.closed" ? "closed" : "wrap_up"]) window.location.reload();
+  } else if (event.type === "conversation.participants_changed") {
+    // Who is in the conversation changed (a colleague joined or left): reload once, unless this
+    // render shows them already (a fresh page is replayed the last seconds of events).
+    const header = document.querySelector(".workspace-header");
+    const people = (payload.people || []).join(",");
+    if (!header || header.dataset.people !== people) window.location.reload();
   } else if (event.type === "interaction.started" || event.type === "conversation.transferred") {
     // A fresh page is replayed the last seconds of events (the replay overlap): reload only for
     // a change this render does not show yet, or the page reloads again and again.

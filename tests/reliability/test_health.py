@@ -73,3 +73,17 @@ def test_healthz_follows_redis_and_the_worker(stack, tmp_path):
     assert time.monotonic() - stopped < 10
     worker.start()
     wait_for_status(server.url, 200, within=30)
+
+
+def test_a_worker_registers_every_task_of_the_beat_schedule(stack):
+    """Worker mode: the tasks the beat names are the worker's (its start-up banner lists them)."""
+    from django.conf import settings
+
+    worker = stack.worker()
+    banner = worker.log_text(current_run_only=True)
+    missing = [
+        entry["task"]
+        for entry in settings.CELERY_BEAT_SCHEDULE.values()
+        if f". {entry['task']}" not in banner
+    ]
+    assert missing == []
