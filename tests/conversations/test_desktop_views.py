@@ -31,13 +31,18 @@ def test_desktop_lists_only_the_agents_open_conversations(client, agent_a, agent
 
 
 @pytest.mark.django_db
-def test_supervisor_also_sees_unassigned_conversations(client, supervisor, agent_a):
-    waiting = InteractionFactory(conversation__agent=None).conversation
+def test_supervisor_also_sees_unassigned_conversations_of_their_services(
+    client, supervisor, agent_a, service_a, service_b
+):
+    waiting = InteractionFactory(conversation__agent=None, conversation__service=service_a)
+    elsewhere = InteractionFactory(conversation__agent=None, conversation__service=service_b)
     client.force_login(supervisor)
 
     response = client.get("/")
 
-    assert waiting.pk in {c.pk for c in response.context["conversations"]}
+    listed = {c.pk for c in response.context["conversations"]}
+    assert waiting.conversation_id in listed
+    assert elsewhere.conversation_id not in listed
 
 
 @pytest.mark.django_db
