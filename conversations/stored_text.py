@@ -97,6 +97,12 @@ class SystemLine:
     WRAP_UP_TIMED_OUT = gettext_noop(
         "After-call work timed out; the conversation was closed without a disposition."
     )
+    SUPERVISOR_MONITORING = gettext_noop("%(agent)s (supervisor) is monitoring the conversation.")
+    SUPERVISOR_ASSIGNED = gettext_noop("%(agent)s (supervisor) assigned it to %(target)s.")
+    SUPERVISOR_CLOSED = gettext_noop("%(agent)s (supervisor) closed the conversation.")
+    SUPERVISOR_BARGED_IN = gettext_noop(
+        "%(agent)s (supervisor) joined the conversation and writes to the customer."
+    )
     MOVED = gettext_noop(
         "Moved from contact #%(from_id)s (%(from_name)s) to contact #%(to_id)s (%(to_name)s) "
         "by %(user)s."
