@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from contactcenter.admin_mixins import AuditedAdmin, ReadOnlyAdmin
+
 from .models import (
     ChatNotice,
     ChatSession,
@@ -11,21 +13,25 @@ from .models import (
 
 
 @admin.register(EntryPoint)
-class EntryPointAdmin(admin.ModelAdmin):
+class EntryPointAdmin(AuditedAdmin):
     list_display = ["name", "channel", "address", "service", "active"]
     list_filter = ["channel", "active", "service"]
     list_select_related = ["service"]
-    search_fields = ["name", "address"]
+    search_fields = ["name", "address", "service__name"]
+    autocomplete_fields = ["service"]
 
 
 @admin.register(LocalOutboxItem)
-class LocalOutboxItemAdmin(admin.ModelAdmin):
+class LocalOutboxItemAdmin(ReadOnlyAdmin):
+    """What the built-in local SMS adapter "sent" (no provider configured)."""
+
     list_display = ["id", "from_address", "to_address", "body", "created_at"]
-    search_fields = ["to_address", "body"]
+    list_filter = ["created_at"]
+    search_fields = ["to_address", "from_address", "body"]
 
 
 @admin.register(WebChatSettings)
-class WebChatSettingsAdmin(admin.ModelAdmin):
+class WebChatSettingsAdmin(AuditedAdmin):
     list_display = ["entry_point", "title", "prechat_enabled", "offline_form_enabled"]
     list_select_related = ["entry_point"]
     search_fields = ["entry_point__name", "entry_point__address", "title"]
@@ -38,11 +44,18 @@ class ChatNoticeInline(admin.TabularInline):
     can_delete = False
     readonly_fields = ["code", "params", "created_at"]
 
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
 
 class ChatTranscriptRequestInline(admin.TabularInline):
     model = ChatTranscriptRequest
     extra = 0
+    can_delete = False
     readonly_fields = ["email", "status", "requested_at", "processed_at"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(ChatSession)
@@ -58,16 +71,14 @@ class ChatSessionAdmin(admin.ModelAdmin):
         "created_at",
         "ended_at",
     ]
-    list_filter = ["state", "end_reason", "entry_point"]
+    list_filter = ["state", "end_reason", "entry_point", "created_at"]
     list_select_related = ["entry_point", "conversation"]
     search_fields = ["visitor_id", "email", "first_name", "last_name", "page_url"]
-    raw_id_fields = ["conversation", "interaction", "agent"]
-    readonly_fields = [
-        "visitor_id",
-        "created_at",
-        "ended_at",
-        "idle_since",
-        "warn_at",
-        "expires_at",
-    ]
     inlines = [ChatNoticeInline, ChatTranscriptRequestInline]
+
+    def get_readonly_fields(self, request, obj=None) -> list[str]:
+        """Sessions are the chat's own state: written by the web chat services only."""
+        return [field.name for field in ChatSession._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False

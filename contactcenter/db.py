@@ -5,7 +5,8 @@ from django.db.models import Expression, FloatField, Func
 
 
 class SecondsBetween(Func):
-    """``end - start`` in seconds (a float), NULL when either is NULL."""
+    """``end - start`` in seconds (a float; to the microsecond on PostgreSQL, the millisecond on
+    SQLite), NULL when either is NULL."""
 
     output_field = FloatField()
     arity = 2
@@ -26,7 +27,8 @@ class SecondsBetween(Func):
         return self.as_sql(
             compiler,
             connection,
-            template="((julianday(%(expressions)s)) * 86400.0)",
+            # julianday() is a double of days: keep milliseconds, drop the float noise below.
+            template="ROUND((julianday(%(expressions)s)) * 86400.0, 3)",
             arg_joiner=") - julianday(",
             **extra_context,
         )

@@ -60,6 +60,13 @@ def tasks_run_in_process():
 
 
 @pytest.fixture
+def fast_password_hashing(settings):
+    """Users made by the dozen hash their password with MD5 (PBKDF2 takes a third of a second
+    each). Never in tests whose live server must check those passwords."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
 def run_on_commit(django_capture_on_commit_callbacks):
     """Run an action, then its on-commit callbacks (routing, delivery, rings run after commit)."""
 
