@@ -15,7 +15,6 @@ from tests.factories import (
     InteractionFactory,
     MessageFactory,
     ServiceFactory,
-    TeamFactory,
 )
 from tests.utils import count_queries
 

@@ -46,8 +46,8 @@ def contact(
     queued: str,
     *,
     agent=None,
-    answer_after=None,
-    abandon_after=None,
+    answer=None,
+    abandon=None,
     talk=None,
     wrap_up=None,
     channel="chat",
@@ -56,10 +56,8 @@ def contact(
     """One interaction queued at ``queued`` (UTC), answered or abandoned after so many seconds,
     talked ``talk`` seconds and wrapped up ``wrap_up`` seconds."""
     queued_at = at(queued)
-    answered_at = queued_at + timedelta(seconds=answer_after) if answer_after is not None else None
-    abandoned_at = (
-        queued_at + timedelta(seconds=abandon_after) if abandon_after is not None else None
-    )
+    answered_at = queued_at + timedelta(seconds=answer) if answer is not None else None
+    abandoned_at = queued_at + timedelta(seconds=abandon) if abandon is not None else None
     ended_at = abandoned_at or (answered_at + timedelta(seconds=talk) if talk else None)
     return InteractionFactory(
         conversation__service=service,
@@ -91,22 +89,22 @@ def example(settings):
     TeamFactory(name="Deals", services=[sales])
     rows = {
         # January 14 in New York
-        1: contact(support, "2026-01-14T14:00:00", agent=ana, answer_after=10, talk=300, wrap_up=60),
-        2: contact(support, "2026-01-14T14:10:00", agent=ben, answer_after=30, talk=200, wrap_up=40),
-        3: contact(support, "2026-01-14T15:00:00", abandon_after=3, channel="sms"),
-        4: contact(support, "2026-01-14T16:00:00", abandon_after=25),
+        1: contact(support, "2026-01-14T14:00:00", agent=ana, answer=10, talk=300, wrap_up=60),
+        2: contact(support, "2026-01-14T14:10:00", agent=ben, answer=30, talk=200, wrap_up=40),
+        3: contact(support, "2026-01-14T15:00:00", abandon=3, channel="sms"),
+        4: contact(support, "2026-01-14T16:00:00", abandon=25),
         # 23:30 on the 14th in New York, the 15th in UTC
-        5: contact(sales, "2026-01-15T04:30:00", agent=ana, answer_after=12, talk=100),
+        5: contact(sales, "2026-01-15T04:30:00", agent=ana, answer=12, talk=100),
         # January 15 in New York
         6: contact(
-            support, "2026-01-15T05:30:00", agent=ana, answer_after=20, talk=400, wrap_up=20,
+            support, "2026-01-15T05:30:00", agent=ana, answer=20, talk=400, wrap_up=20,
             transfers=1,
         ),
-        7: contact(sales, "2026-01-15T15:00:00", abandon_after=10, channel="sms"),
-        8: contact(support, "2026-01-16T04:59:59", agent=ben, answer_after=8),  # still talking
+        7: contact(sales, "2026-01-15T15:00:00", abandon=10, channel="sms"),
+        8: contact(support, "2026-01-16T04:59:59", agent=ben, answer=8),  # still talking
         # Outside the two New York days
-        9: contact(support, "2026-01-16T05:00:00", agent=ana, answer_after=1, talk=10),
-        10: contact(support, "2026-01-14T04:59:59", agent=ana, answer_after=1, talk=10),
+        9: contact(support, "2026-01-16T05:00:00", agent=ana, answer=1, talk=10),
+        10: contact(support, "2026-01-14T04:59:59", agent=ana, answer=1, talk=10),
     }  # fmt: skip
     resolved = DispositionFactory(service=support, name="Resolved")
     escalated = DispositionFactory(service=support, name="Escalated")
@@ -274,8 +272,8 @@ def test_bad_filters_are_a_400_naming_the_field(admin_client):
 def test_a_supervisor_sees_the_reports_of_their_services_only(
     client, supervisor, service_a, service_b
 ):
-    contact(service_a, "2026-01-14T14:00:00", answer_after=5, talk=10)
-    contact(service_b, "2026-01-14T14:00:00", answer_after=5, talk=10)
+    contact(service_a, "2026-01-14T14:00:00", answer=5, talk=10)
+    contact(service_b, "2026-01-14T14:00:00", answer=5, talk=10)
     client.force_login(supervisor)
 
     rows = page_table(client, REPORT, {**NEW_YORK, "by": "service"})
@@ -305,7 +303,7 @@ def _rows(by: str, count: int, offset: int) -> None:
             service,
             (day + hour).replace(tzinfo=None).isoformat(),
             agent=agent,
-            answer_after=5,
+            answer=5,
             talk=60,
             wrap_up=10,
             channel=["chat", "sms", "email", "voice"][n % 4],

@@ -145,7 +145,7 @@ def test_assigning_to_an_agent_over_capacity_is_refused_with_the_reason(
 
 def test_assigning_to_a_logged_out_agent_is_refused(waiting_chat, supervisor, agent_a):
     set_state(agent_a, AgentState.LOGGED_OUT)
-    with pytest.raises(exceptions.InvalidState, match="Agent agent_a is logged out."):
+    with pytest.raises(exceptions.InvalidState, match=r"Agent agent_a is logged out\."):
         services.interaction_assign(supervisor=supervisor, interaction=waiting_chat, agent=agent_a)
 
 
