@@ -153,7 +153,9 @@ class ContactMergeAdmin(admin.ModelAdmin):
 
 
 @admin.register(ContactImport)
-class ContactImportAdmin(admin.ModelAdmin):
+class ContactImportAdmin(ReadOnlyAdmin):
+    """What was imported and the report of rejected rows (written by the importer only)."""
+
     list_display = ["id", "filename", "status", "created_by", "created_at", "finished_at"]
     list_select_related = ["created_by"]
     list_filter = ["status", "created_at"]
@@ -170,9 +172,6 @@ class ContactImportAdmin(admin.ModelAdmin):
         "report",
         "delimiter",
     ]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
 
 
 @admin.register(IdempotencyKey)
