@@ -195,6 +195,7 @@ def _context(request: HttpRequest, title: str, form: ReportForm) -> dict:
     query["format"] = "csv"
     return {
         **admin.site.each_context(request),
+        "is_nav_sidebar_enabled": False,  # the report needs the width
         "title": title,
         "form": form,
         "csv_query": query.urlencode(),

@@ -221,7 +221,6 @@ def monitor_view(request: HttpRequest, pk: int) -> HttpResponse:
             "readonly": True,
             "monitor_strings": {
                 **_floor_strings(),
-                "whisper_from": gettext("Whisper from %(name)s"),
                 "statuses": {status.value: str(status.label) for status in MessageStatus},
                 "stored_texts": stored_text_fixed_translations(),
             },

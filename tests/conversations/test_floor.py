@@ -400,3 +400,11 @@ def test_the_top_bar_links_supervisors_to_the_floor_and_not_agents(client, super
     assert reverse("floor") not in client.get("/").content.decode()
     client.force_login(supervisor)
     assert reverse("floor") in client.get("/").content.decode()
+
+
+def test_the_desktop_carries_the_whisper_popup_texts_in_the_agents_language(client, agent_a):
+    client.force_login(agent_a)
+    english = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    spanish = client.get("/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert 'data-title-text="Whisper from %(name)s"' in english
+    assert 'data-title-text="Susurro de %(name)s"' in spanish
