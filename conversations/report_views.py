@@ -57,6 +57,7 @@ class ReportForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.user = user
         self.fields["service"].queryset = in_scope(Service.objects.order_by("name"), user, "pk")
+        self.fields["tz"].widget.attrs["placeholder"] = _default_zone(user)
         self.fields["date_from"].widget.input_type = "date"
         self.fields["date_to"].widget.input_type = "date"
 
