@@ -404,7 +404,7 @@ def test_the_top_bar_links_supervisors_to_the_floor_and_not_agents(client, super
 
 def test_the_desktop_carries_the_whisper_popup_texts_in_the_agents_language(client, agent_a):
     client.force_login(agent_a)
-    english = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     spanish = client.get("/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    english = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()  # last: leaves English
     assert 'data-title-text="Whisper from %(name)s"' in english
     assert 'data-title-text="Susurro de %(name)s"' in spanish
