@@ -150,19 +150,32 @@ def assign(world, side):
     return post_ok(world, reverse("supervisor-assign", args=[interaction.pk]), {"agent": agent.pk})
 
 
+def admin_action(world, label: str, action: str, pk: int) -> None:
+    world.client.post(admin_url(label, "changelist"), {"action": action, "_selected_action": [pk]})
+
+
 def transfer_and_close(world, side):
+    """On the monitor page's actions, then with the admin's action on another conversation."""
     item = conversation(world, side)
     target = f"service:{item.service_id}"
-    return post_ok(
+    pages = post_ok(
         world, reverse("supervisor-transfer", args=[item.pk]), {"target": target}
     ) and post_ok(world, reverse("supervisor-close", args=[item.pk]))
+    other = handled(world.service_a if side == "a" else world.service_b, None).conversation
+    admin_action(world, "conversations.Conversation", "close_selected", other.pk)
+    other.refresh_from_db()
+    return pages and other.status != "open"
 
 
 def force_agent(world, side):
+    """On the floor view's actions, then with the admin's action."""
     agent = world.agent_a if side == "a" else world.agent_b
-    return post_ok(
+    pages = post_ok(
         world, reverse("supervisor-agent-state", args=[agent.pk]), {"state": "not_ready|"}
     ) and post_ok(world, reverse("supervisor-agent-log-out", args=[agent.pk]))
+    admin_action(world, "conversations.AgentProfile", "force_ready", agent.agent_profile.pk)
+    agent.agent_profile.refresh_from_db()
+    return pages and agent.agent_profile.state in ("ready", "busy")  # busy: they have a chat
 
 
 def reports(world, side):
