@@ -72,6 +72,10 @@ class ContactCenterUserAdmin(AuditedAdmin, UserAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).prefetch_related("groups")
 
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        roles.user_staff_sync(user=form.instance)
+
     @admin.display(description=_("role"))
     def role(self, user) -> str:
         role = roles.user_role(user)

@@ -127,3 +127,12 @@ def roles_ensure(*, using: str = "default") -> None:
         else:
             continue
         group.permissions.add(*wanted)
+
+
+def user_staff_sync(*, user: AbstractBaseUser) -> None:
+    """After groups were edited by hand (the admin's user form): a user holding the Supervisor or
+    Administrator group is staff. Users without a role keep the staff status they were given."""
+    if user.is_superuser or user_role(user) not in STAFF_ROLES or user.is_staff:
+        return
+    get_user_model().objects.filter(pk=user.pk).update(is_staff=True)
+    user.is_staff = True

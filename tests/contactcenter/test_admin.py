@@ -324,3 +324,28 @@ def test_the_roles_exist_after_migrate_with_their_permissions():
     assert Group.objects.get(name=roles.AGENT).permissions.filter(codename="view_contact").exists()
     assert not Service.objects.exists()
     assert with_role  # personas give roles the same way
+
+
+def test_a_role_group_given_in_the_user_form_brings_staff_status(client, administrator):
+    user = factories.UserFactory(username="newsup")
+    client.force_login(administrator)
+    page = client.get(reverse("admin:auth_user_change", args=[user.pk]))
+    data = {
+        key: value
+        for key, value in page.context["adminform"].form.initial.items()
+        if value is not None and key not in ("groups", "user_permissions", "password")
+    }
+    data.update(
+        username="newsup",
+        groups=[Group.objects.get(name=roles.SUPERVISOR).pk],
+        date_joined_0="2026-01-01",
+        date_joined_1="10:00:00",
+        is_active="on",
+    )
+    data.pop("last_login", None)
+    data.pop("date_joined", None)
+    response = client.post(reverse("admin:auth_user_change", args=[user.pk]), data)
+    assert response.status_code == 302, response.content[:2000]
+    user.refresh_from_db()
+    assert roles.user_role(user) == roles.SUPERVISOR
+    assert user.is_staff
