@@ -209,6 +209,8 @@ class QueueFigures:
     service_level_percent: float | None
     abandonment_percent: float | None
     average_speed_of_answer_seconds: float | None
+    #: When the longest-waiting interaction joined the queue (pages tick the longest wait).
+    oldest_queued_at: datetime | None = None
 
 
 def _start_of_day(service: Service, now: datetime) -> datetime:
@@ -323,6 +325,7 @@ def queue_figures_for(
             else None,
             abandonment_percent=round(100 * row["abandoned"] / offered, 1) if offered else None,
             average_speed_of_answer_seconds=round(asa, 1) if asa is not None else None,
+            oldest_queued_at=waiting_row["oldest"],
         )
     return figures
 
