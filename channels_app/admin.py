@@ -2,10 +2,14 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from contactcenter.admin_mixins import AuditedAdmin, ReadOnlyAdmin
+
 from .models import (
     ChatNotice,
     ChatSession,
     ChatTranscriptRequest,
+    EmailAttachment,
+    EmailDetails,
     EmailMailbox,
     EmailReceipt,
     EmailSignature,
@@ -105,16 +109,17 @@ class EmailMailboxInline(admin.StackedInline):
 
 
 @admin.register(EntryPoint)
-class EntryPointAdmin(admin.ModelAdmin):
+class EntryPointAdmin(AuditedAdmin):
     list_display = ["name", "channel", "address", "service", "active"]
     list_filter = ["channel", "active", "service"]
     list_select_related = ["service"]
-    search_fields = ["name", "address"]
+    search_fields = ["name", "address", "service__name"]
+    autocomplete_fields = ["service"]
     inlines = [EmailMailboxInline]
 
 
 @admin.register(EmailSignature)
-class EmailSignatureAdmin(admin.ModelAdmin):
+class EmailSignatureAdmin(AuditedAdmin):
     list_display = ["service", "agent"]
     list_filter = ["service"]
     list_select_related = ["service", "agent"]
@@ -122,26 +127,48 @@ class EmailSignatureAdmin(admin.ModelAdmin):
 
 
 @admin.register(EmailReceipt)
-class EmailReceiptAdmin(admin.ModelAdmin):
+class EmailReceiptAdmin(ReadOnlyAdmin):
+    """Auto-replies and bounces that were recorded, not stored as customer messages."""
+
     list_display = ["received_at", "kind", "message_id", "entry_point", "detail"]
     list_filter = ["kind"]
     list_select_related = ["entry_point"]
     search_fields = ["message_id", "detail"]
     raw_id_fields = ["original"]
 
-    def has_add_permission(self, request) -> bool:
-        return False
+
+@admin.register(EmailDetails)
+class EmailDetailsAdmin(ReadOnlyAdmin):
+    """The headers of each email message (what threading matches on)."""
+
+    list_display = ["header_id", "kind", "subject", "from_address", "date", "message"]
+    list_filter = ["kind"]
+    search_fields = ["header_id", "in_reply_to", "subject", "from_address"]
+    raw_id_fields = ["message"]
+
+
+@admin.register(EmailAttachment)
+class EmailAttachmentAdmin(ReadOnlyAdmin):
+    """Files of emails (downloaded only from the conversation, by those who may see it)."""
+
+    list_display = ["filename", "content_type", "size", "message"]
+    list_filter = ["content_type"]
+    search_fields = ["filename"]
+    raw_id_fields = ["message"]
+    exclude = ["file"]
 
 
 @admin.register(LocalOutboxItem)
-class LocalOutboxItemAdmin(admin.ModelAdmin):
+class LocalOutboxItemAdmin(ReadOnlyAdmin):
+    """What the built-in local adapters "sent" (no SMS or email provider configured)."""
+
     list_display = ["id", "channel", "from_address", "to_address", "subject", "created_at"]
-    list_filter = ["channel"]
-    search_fields = ["to_address", "subject", "body"]
+    list_filter = ["channel", "created_at"]
+    search_fields = ["to_address", "from_address", "subject", "body"]
 
 
 @admin.register(WebChatSettings)
-class WebChatSettingsAdmin(admin.ModelAdmin):
+class WebChatSettingsAdmin(AuditedAdmin):
     list_display = ["entry_point", "title", "prechat_enabled", "offline_form_enabled"]
     list_select_related = ["entry_point"]
     search_fields = ["entry_point__name", "entry_point__address", "title"]
@@ -154,11 +181,18 @@ class ChatNoticeInline(admin.TabularInline):
     can_delete = False
     readonly_fields = ["code", "params", "created_at"]
 
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
 
 class ChatTranscriptRequestInline(admin.TabularInline):
     model = ChatTranscriptRequest
     extra = 0
+    can_delete = False
     readonly_fields = ["email", "status", "requested_at", "processed_at"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(ChatSession)
@@ -174,16 +208,20 @@ class ChatSessionAdmin(admin.ModelAdmin):
         "created_at",
         "ended_at",
     ]
-    list_filter = ["state", "end_reason", "entry_point"]
+    list_filter = ["state", "end_reason", "entry_point", "created_at"]
     list_select_related = ["entry_point", "conversation"]
     search_fields = ["visitor_id", "email", "first_name", "last_name", "page_url"]
-    raw_id_fields = ["conversation", "interaction", "agent"]
-    readonly_fields = [
-        "visitor_id",
-        "created_at",
-        "ended_at",
-        "idle_since",
-        "warn_at",
-        "expires_at",
-    ]
     inlines = [ChatNoticeInline, ChatTranscriptRequestInline]
+
+    def get_readonly_fields(self, request, obj=None) -> list[str]:
+        """Sessions are the chat's own state: written by the web chat services only."""
+        return [field.name for field in ChatSession._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

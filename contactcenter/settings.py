@@ -47,7 +47,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    "contactcenter.apps.ContactCenterAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -367,6 +367,15 @@ ROUTING_CONTINUATION_SECONDS = int(os.environ.get("ROUTING_CONTINUATION_SECONDS"
 ROUTING_RAMP_UP_SECONDS = int(os.environ.get("ROUTING_RAMP_UP_SECONDS", "0"))
 ROUTING_RAMP_UP_STEP_SECONDS = int(os.environ.get("ROUTING_RAMP_UP_STEP_SECONDS", "10"))
 SHORT_ABANDON_SECONDS = int(os.environ.get("SHORT_ABANDON_SECONDS", "5"))
+# A supervisor assigning a waiting interaction to an agent makes it their offer ("offer": they
+# accept it) or their conversation at once ("conversation").
+SUPERVISOR_ASSIGN_MODE = os.environ.get("SUPERVISOR_ASSIGN_MODE", "offer")
+if SUPERVISOR_ASSIGN_MODE not in ("offer", "conversation"):
+    raise ImproperlyConfigured("SUPERVISOR_ASSIGN_MODE must be 'offer' or 'conversation'.")
+# Monitoring a conversation writes its timeline line and audit record once per this interval.
+SUPERVISOR_MONITOR_LINE_SECONDS = int(os.environ.get("SUPERVISOR_MONITOR_LINE_SECONDS", "1800"))
+# Reports: the longest date range one report covers, and rows per page.
+REPORT_MAX_DAYS = int(os.environ.get("REPORT_MAX_DAYS", "366"))
 MISSED_OFFER_REASON = "missed offer"
 DISCONNECTED_REASON = "disconnected"
 # Logging in puts an agent Not Ready with this reason (empty: plain Not Ready), unless their

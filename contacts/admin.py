@@ -5,10 +5,11 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
+from contactcenter.admin_mixins import ReadOnlyAdmin
 from contactcenter.exceptions import DomainError, ValidationError
 
 from .forms import merge_choices_from_post, merge_rows, merge_selected
-from .models import Contact, ContactImport, ContactMerge, Identity
+from .models import Contact, ContactImport, ContactMerge, IdempotencyKey, Identity
 from .normalize import normalize_identity
 from .permissions import can_merge
 from .services import contact_merge, contact_merge_undo, merge_default_choices
@@ -99,18 +100,25 @@ class ContactAdmin(admin.ModelAdmin):
 @admin.register(Identity)
 class IdentityAdmin(admin.ModelAdmin):
     form = IdentityAdminForm
-    list_display = ["id", "kind", "value", "contact"]
-    list_filter = ["kind"]
-    search_fields = ["value"]
+    list_display = ["id", "kind", "value", "contact", "created_at"]
+    list_filter = ["kind", "created_at"]
+    search_fields = ["value", "contact__first_name", "contact__last_name"]
     list_select_related = ["contact"]
-    raw_id_fields = ["contact"]
+    autocomplete_fields = ["contact"]
 
 
 @admin.register(ContactMerge)
 class ContactMergeAdmin(admin.ModelAdmin):
     list_display = ["id", "merged", "survivor", "created_by", "created_at", "undone_at"]
     list_select_related = ["merged", "survivor", "created_by"]
-    list_filter = [("undone_at", admin.EmptyFieldListFilter)]
+    list_filter = [("undone_at", admin.EmptyFieldListFilter), "created_at"]
+    search_fields = [
+        "=survivor__id",
+        "=merged__id",
+        "survivor__first_name",
+        "survivor__last_name",
+        "created_by__username",
+    ]
     actions = ["undo_selected"]
     readonly_fields = [field.name for field in ContactMerge._meta.fields]
 
@@ -145,9 +153,13 @@ class ContactMergeAdmin(admin.ModelAdmin):
 
 
 @admin.register(ContactImport)
-class ContactImportAdmin(admin.ModelAdmin):
+class ContactImportAdmin(ReadOnlyAdmin):
+    """What was imported and the report of rejected rows (written by the importer only)."""
+
     list_display = ["id", "filename", "status", "created_by", "created_at", "finished_at"]
     list_select_related = ["created_by"]
+    list_filter = ["status", "created_at"]
+    search_fields = ["filename", "created_by__username"]
     exclude = ["content"]
     readonly_fields = [
         "filename",
@@ -161,5 +173,12 @@ class ContactImportAdmin(admin.ModelAdmin):
         "delimiter",
     ]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
+
+@admin.register(IdempotencyKey)
+class IdempotencyKeyAdmin(ReadOnlyAdmin):
+    """API ``Idempotency-Key`` records (pruned after ``IDEMPOTENCY_KEY_TTL_HOURS``)."""
+
+    list_display = ["key", "user", "status_code", "created_at"]
+    list_filter = ["status_code", "created_at"]
+    list_select_related = ["user"]
+    search_fields = ["key", "user__username"]

@@ -72,6 +72,8 @@ class Identity(models.Model):
 
     class Meta:
         ordering = ["kind", "id"]
+        verbose_name = _("identity")
+        verbose_name_plural = _("identities")
         constraints = [
             models.UniqueConstraint(fields=["kind", "value"], name="identity_kind_value_unique")
         ]

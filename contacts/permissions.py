@@ -1,5 +1,6 @@
-"""Who may do what with contacts. Supervisors (``is_staff``, as everywhere in this project) may do
-everything; other users need the Django permission. Agents see contacts: contacts are shared."""
+"""Who may do what with contacts: Django permissions, which the roles carry
+(``contactcenter.roles``: Supervisors and Administrators hold merge, import and export). Agents
+see contacts: contacts are shared."""
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
@@ -13,19 +14,17 @@ def _active(user: AbstractBaseUser | AnonymousUser) -> bool:
 def can_view_contacts(user: AbstractBaseUser | AnonymousUser) -> bool:
     if not _active(user):
         return False
-    return bool(
-        user.is_staff or ports.is_contact_viewer(user) or user.has_perm("contacts.view_contact")
-    )
+    return bool(ports.is_contact_viewer(user) or user.has_perm("contacts.view_contact"))
 
 
 def can_merge(user: AbstractBaseUser | AnonymousUser) -> bool:
     """Merge contacts, undo merges and move conversations between contacts."""
-    return _active(user) and bool(user.is_staff or user.has_perm("contacts.merge_contact"))
+    return _active(user) and user.has_perm("contacts.merge_contact")
 
 
 def can_import(user: AbstractBaseUser | AnonymousUser) -> bool:
-    return _active(user) and bool(user.is_staff or user.has_perm("contacts.import_contact"))
+    return _active(user) and user.has_perm("contacts.import_contact")
 
 
 def can_export(user: AbstractBaseUser | AnonymousUser) -> bool:
-    return _active(user) and bool(user.is_staff or user.has_perm("contacts.export_contact"))
+    return _active(user) and user.has_perm("contacts.export_contact")

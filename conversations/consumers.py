@@ -30,7 +30,7 @@ class AgentConsumer(EventStreamConsumer):
             return
         self.user = user
         audiences = [realtime.agent_audience(user.pk)]
-        if is_supervisor(user):
+        if await database_sync_to_async(is_supervisor)(user):
             audiences.append(realtime.SUPERVISORS)
         # The queues of the agent's services: their pull lists follow them.
         service_ids = await database_sync_to_async(selectors.agent_service_ids)(user=user)

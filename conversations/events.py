@@ -72,6 +72,10 @@ AGENT_STATE_CHANGED = "agent.state_changed"
 #: An agent asked for Not Ready while busy: it applies after the current work.
 AGENT_STATE_REQUESTED = "agent.state_requested"
 
+# --- Supervision --------------------------------------------------------------------------------
+#: A supervisor whispered to the agents handling a conversation (never to the customer).
+SUPERVISOR_WHISPER = "supervisor.whisper"
+
 ALL = (
     CONVERSATION_CREATED,
     CONVERSATION_ASSIGNED,
@@ -95,6 +99,7 @@ ALL = (
     QUEUE_CHANGED,
     AGENT_STATE_CHANGED,
     AGENT_STATE_REQUESTED,
+    SUPERVISOR_WHISPER,
 )
 
 
@@ -171,3 +176,18 @@ def agent_state_payload(profile: AgentProfile) -> dict:
 
 def agent_state_requested_payload(*, agent_id: int, state: str, reason: str) -> dict:
     return {"agent_id": agent_id, "state": state, "reason": reason}
+
+
+WHISPER_PREVIEW_LENGTH = 500
+
+
+def whisper_payload(message: Message, *, supervisor_name: str, number: str) -> dict:
+    """What the agent's desktop pops up: who whispered, in which conversation, and the words (staff
+    text, shown with ``textContent``; the whole note is in the timeline)."""
+    return {
+        "conversation_id": message.conversation_id,
+        "message_id": message.pk,
+        "number": number,
+        "from": supervisor_name,
+        "body": message.body[:WHISPER_PREVIEW_LENGTH],
+    }

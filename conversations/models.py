@@ -255,6 +255,7 @@ class AgentProfile(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["state", "state_changed_at"], name="agent_state_idle")]
+        permissions = [("force_agent_state", _("Can force agents' state and log them out"))]
 
     def __str__(self) -> str:
         return self.name
@@ -334,6 +335,14 @@ class Conversation(models.Model):
             models.Index(fields=["case_state", "follow_up_at"], name="conversation_follow_up"),
             models.Index(fields=["case_state", "resolved_at"], name="conversation_resolved"),
         ]
+        permissions = [
+            ("view_floor", _("Can see the live floor view")),
+            ("monitor_conversation", _("Can monitor conversations, whisper and barge in")),
+            ("manage_conversation", _("Can transfer and close other agents' conversations")),
+            ("assign_interaction", _("Can assign waiting interactions to agents")),
+            ("view_reports", _("Can see reports")),
+            ("supervise_all_services", _("Supervises every service, not only their teams'")),
+        ]
 
     def __str__(self) -> str:
         return self.number
@@ -399,12 +408,17 @@ class Interaction(models.Model):
     )
     answered_at = models.DateTimeField(null=True, blank=True)
     abandoned_at = models.DateTimeField(null=True, blank=True)
+    # Reports: the wrap-up that followed this interaction ended (set on the interaction whose end
+    # started the conversation's wrap-up), and how many times it was handed to someone else.
+    wrap_up_ended_at = models.DateTimeField(null=True, blank=True)
+    transfers = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["started_at", "id"]
         indexes = [
             models.Index(fields=["service", "state", "queued_at"], name="interaction_queue"),
             models.Index(fields=["agent", "state"], name="interaction_agent_load"),
+            models.Index(fields=["queued_at"], name="interaction_queued_at"),
         ]
 
     def __str__(self) -> str:

@@ -22,9 +22,11 @@ from django.db.models import (
     Subquery,
 )
 from django.db.models.functions import Coalesce
+from django.db.models.lookups import GreaterThanOrEqual, LessThan
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from contactcenter.db import SecondsBetween
 from contactcenter.exceptions import NotFound
 
 from .models import (
@@ -38,26 +40,32 @@ from .models import (
     Offer,
     Service,
 )
+from .permissions import (
+    can_supervise_conversation,
+    is_supervisor,
+    scope_filter,
+    supervises_all_services,
+)
 
 TIMELINE_PAGE = 50
 
 
-def is_supervisor(user: AbstractBaseUser) -> bool:
-    return bool(user.is_staff)
-
-
 def conversations_visible_to(*, user: AbstractBaseUser) -> QuerySet[Conversation]:
-    """Supervisors see all; an agent sees what they own and what they take part in."""
+    """An agent sees what they own and what they take part in; a supervisor also every
+    conversation of the services they supervise (administrators: all)."""
     qs = Conversation.objects.all()
-    if is_supervisor(user):
+    if supervises_all_services(user):
         return qs
     taking_part = ConversationParticipant.objects.filter(agent=user, left_at__isnull=True)
-    return qs.filter(Q(agent=user) | Q(pk__in=taking_part.values("conversation_id")))
+    visible = Q(agent=user) | Q(pk__in=taking_part.values("conversation_id"))
+    if is_supervisor(user):
+        visible |= scope_filter(user)
+    return qs.filter(visible)
 
 
 def takes_part_in(*, conversation: Conversation, user: AbstractBaseUser) -> bool:
-    """Owner, conference participant or supervisor: may write in the conversation."""
-    if conversation.agent_id == user.pk or is_supervisor(user):
+    """Owner, conference participant or supervisor of its service: may write in it."""
+    if conversation.agent_id == user.pk or can_supervise_conversation(user, conversation):
         return True
     return ConversationParticipant.objects.filter(
         conversation_id=conversation.pk, agent=user, left_at__isnull=True
@@ -106,7 +114,7 @@ def active_conversations(*, user: AbstractBaseUser) -> list[Conversation]:
     taking_part = ConversationParticipant.objects.filter(agent=user, left_at__isnull=True)
     scope = Q(agent=user) | Q(pk__in=taking_part.values("conversation_id"))
     if is_supervisor(user):
-        scope |= Q(agent__isnull=True)
+        scope |= Q(agent__isnull=True) & scope_filter(user)
     return list(
         Conversation.objects.filter(scope)
         .exclude(status=Conversation.Status.CLOSED)
@@ -257,6 +265,8 @@ class QueueFigures:
     service_level_percent: float | None
     abandonment_percent: float | None
     average_speed_of_answer_seconds: float | None
+    #: When the longest-waiting interaction joined the queue (pages tick the longest wait).
+    oldest_queued_at: datetime | None = None
 
 
 def _start_of_day(service: Service, now: datetime) -> datetime:
@@ -292,6 +302,11 @@ def estimated_wait_seconds(
     return math.ceil(per_customer * max(position, 1) / (working or logged_in))
 
 
+#: How long an interaction waited before it was answered, and before it was abandoned (seconds).
+WAIT_TO_ANSWER = SecondsBetween("answered_at", "queued_at")
+WAIT_TO_ABANDON = SecondsBetween("abandoned_at", "queued_at")
+
+
 def queue_figures(*, service: Service, now: datetime | None = None) -> QueueFigures:
     """Live figures of one service queue; one selector for the widget, supervisors and the API.
 
@@ -300,60 +315,119 @@ def queue_figures(*, service: Service, now: datetime | None = None) -> QueueFigu
     Estimated wait = what the newest customer in the queue is told (``estimated_wait_seconds``
     for the last position; for the first when nobody waits).
     """
+    return queue_figures_for(services=[service], now=now)[service.pk]
+
+
+def queue_figures_for(
+    *, services: list[Service], now: datetime | None = None
+) -> dict[int, QueueFigures]:
+    """:func:`queue_figures` of several services at once, in three queries whatever their number
+    (the floor view's services panel). "Today" starts at midnight in each service's time zone."""
     now = now or timezone.now()
-    threshold = timedelta(seconds=service.service_level_seconds)
+    ids = [service.pk for service in services]
+    if not ids:
+        return {}
     short = timedelta(seconds=settings.SHORT_ABANDON_SECONDS)
-    waiting = Interaction.objects.filter(
-        service=service, state__in=[Interaction.State.QUEUED, Interaction.State.OFFERED]
-    ).aggregate(count=Count("id"), oldest=Min("queued_at"))
-    today = Interaction.objects.filter(service=service, queued_at__gte=_start_of_day(service, now))
-    stats = today.aggregate(
-        answered=Count("id", filter=Q(answered_at__isnull=False)),
-        within=Count("id", filter=Q(answered_at__lte=F("queued_at") + threshold)),
-        abandoned=Count(
-            "id", filter=Q(answered_at__isnull=True, abandoned_at__gte=F("queued_at") + short)
-        ),
-        abandoned_late=Count(
-            "id", filter=Q(answered_at__isnull=True, abandoned_at__gt=F("queued_at") + threshold)
-        ),
-        asa=Avg(
-            ExpressionWrapper(F("answered_at") - F("queued_at"), output_field=DurationField()),
-            filter=Q(answered_at__isnull=False),
-        ),
-    )
-    states = dict(
-        AgentProfile.objects.filter(
-            pk__in=AgentProfile.objects.filter(
-                Q(services=service) | Q(teams__services=service)
-            ).values("pk")
+    waiting = {
+        row["service_id"]: row
+        for row in Interaction.objects.filter(
+            service_id__in=ids, state__in=[Interaction.State.QUEUED, Interaction.State.OFFERED]
         )
-        .values_list("state")
-        .annotate(n=Count("id"))
-        .values_list("state", "n")
+        .values("service_id")
+        .annotate(count=Count("id"), oldest=Min("queued_at"))
+        .order_by()
+    }
+    by_day_start: dict[datetime, list[int]] = {}
+    for service in services:
+        by_day_start.setdefault(_start_of_day(service, now), []).append(service.pk)
+    today = Q()
+    for day_start, service_ids in by_day_start.items():
+        today |= Q(service_id__in=service_ids, queued_at__gte=day_start)
+    stats = {
+        row["service_id"]: row
+        for row in Interaction.objects.filter(today)
+        .values("service_id")
+        .annotate(
+            answered=Count("id", filter=Q(answered_at__isnull=False)),
+            within=Count(
+                "id",
+                filter=Q(answered_at__isnull=False)
+                & Q(GreaterThanOrEqual(F("service__service_level_seconds"), WAIT_TO_ANSWER)),
+            ),
+            abandoned=Count(
+                "id",
+                filter=Q(answered_at__isnull=True, abandoned_at__gte=F("queued_at") + short),
+            ),
+            abandoned_late=Count(
+                "id",
+                filter=Q(answered_at__isnull=True, abandoned_at__isnull=False)
+                & Q(LessThan(F("service__service_level_seconds"), WAIT_TO_ABANDON)),
+            ),
+            asa=Avg(
+                ExpressionWrapper(F("answered_at") - F("queued_at"), output_field=DurationField()),
+                filter=Q(answered_at__isnull=False),
+            ),
+        )
+        .order_by()
+    }
+    states = agents_by_state_for(service_ids=ids)
+    figures = {}
+    for service in services:
+        waiting_row = waiting.get(service.pk, {"count": 0, "oldest": None})
+        row = stats.get(service.pk) or {
+            "answered": 0,
+            "within": 0,
+            "abandoned": 0,
+            "abandoned_late": 0,
+            "asa": None,
+        }
+        by_state = states.get(service.pk, {})
+        asa = row["asa"].total_seconds() if row["asa"] is not None else None
+        denominator = row["answered"] + row["abandoned_late"]
+        offered = row["answered"] + row["abandoned"]
+        estimated = estimated_wait_seconds(
+            position=waiting_row["count"], average_answer_seconds=asa, agents_by_state=by_state
+        )
+        figures[service.pk] = QueueFigures(
+            service_id=service.pk,
+            waiting=waiting_row["count"],
+            longest_wait_seconds=int((now - waiting_row["oldest"]).total_seconds())
+            if waiting_row["oldest"]
+            else 0,
+            estimated_wait_seconds=estimated,
+            agents_by_state=by_state,
+            answered=row["answered"],
+            answered_within_threshold=row["within"],
+            abandoned=row["abandoned"],
+            abandoned_after_threshold=row["abandoned_late"],
+            service_level_percent=round(100 * row["within"] / denominator, 1)
+            if denominator
+            else None,
+            abandonment_percent=round(100 * row["abandoned"] / offered, 1) if offered else None,
+            average_speed_of_answer_seconds=round(asa, 1) if asa is not None else None,
+            oldest_queued_at=waiting_row["oldest"],
+        )
+    return figures
+
+
+def agents_by_state_for(*, service_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Per service, how many of its agents (assigned directly or through a team; each counted
+    once) are in each state. One query."""
+    direct = AgentProfile.objects.filter(services__in=service_ids).values_list(
+        "services", "id", "state"
     )
-    asa = stats["asa"].total_seconds() if stats["asa"] is not None else None
-    denominator = stats["answered"] + stats["abandoned_late"]
-    offered = stats["answered"] + stats["abandoned"]
-    service_level = round(100 * stats["within"] / denominator, 1) if denominator else None
-    estimated = estimated_wait_seconds(
-        position=waiting["count"], average_answer_seconds=asa, agents_by_state=states
+    through_teams = AgentProfile.objects.filter(teams__services__in=service_ids).values_list(
+        "teams__services", "id", "state"
     )
-    return QueueFigures(
-        service_id=service.pk,
-        waiting=waiting["count"],
-        longest_wait_seconds=int((now - waiting["oldest"]).total_seconds())
-        if waiting["oldest"]
-        else 0,
-        estimated_wait_seconds=estimated,
-        agents_by_state=states,
-        answered=stats["answered"],
-        answered_within_threshold=stats["within"],
-        abandoned=stats["abandoned"],
-        abandoned_after_threshold=stats["abandoned_late"],
-        service_level_percent=service_level,
-        abandonment_percent=round(100 * stats["abandoned"] / offered, 1) if offered else None,
-        average_speed_of_answer_seconds=round(asa, 1) if asa is not None else None,
-    )
+    seen: set[tuple[int, int]] = set()
+    counts: dict[int, dict[str, int]] = {}
+    for service_id, profile_id, state in direct.union(through_teams):
+        if service_id not in service_ids or (service_id, profile_id) in seen:
+            continue
+        seen.add((service_id, profile_id))
+        by_state = counts.setdefault(service_id, {})
+        by_state[state] = by_state.get(state, 0) + 1
+    return counts
 
 
 def queue_position(*, interaction: Interaction) -> int:

@@ -120,3 +120,17 @@ class SystemLine:
         "case_closed_resolved",
         gettext_noop("The case was resolved and the customer did not write again: closed."),
     )
+    SUPERVISOR_MONITORING = system_text(
+        "supervisor_monitoring",
+        gettext_noop("%(agent)s (supervisor) is monitoring the conversation."),
+    )
+    SUPERVISOR_ASSIGNED = system_text(
+        "supervisor_assigned", gettext_noop("%(agent)s (supervisor) assigned it to %(target)s.")
+    )
+    SUPERVISOR_CLOSED = system_text(
+        "supervisor_closed", gettext_noop("%(agent)s (supervisor) closed the conversation.")
+    )
+    SUPERVISOR_BARGED_IN = system_text(
+        "supervisor_barged_in",
+        gettext_noop("%(agent)s (supervisor) joined the conversation and writes to the customer."),
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import supervision_views, views
 
 urlpatterns = [
     path("", views.desktop, name="desktop"),
@@ -27,7 +27,50 @@ urlpatterns = [
         views.conversation_transfer,
         name="conversation-transfer",
     ),
-    path("supervisor/queues/", views.supervisor_queues, name="supervisor-queues"),
+    path("supervisor/", supervision_views.floor_view, name="floor"),
+    path("supervisor/panels/<str:panel>/", supervision_views.floor_panel, name="floor-panel"),
+    path("supervisor/queues/", supervision_views.supervisor_queues, name="supervisor-queues"),
+    path("supervisor/conversations/<int:pk>/", supervision_views.monitor_view, name="monitor"),
+    path(
+        "supervisor/conversations/<int:pk>/messages/",
+        supervision_views.monitor_messages,
+        name="monitor-messages",
+    ),
+    path(
+        "supervisor/conversations/<int:pk>/whisper/",
+        supervision_views.conversation_whisper,
+        name="supervisor-whisper",
+    ),
+    path(
+        "supervisor/conversations/<int:pk>/barge/",
+        supervision_views.conversation_barge,
+        name="supervisor-barge",
+    ),
+    path(
+        "supervisor/conversations/<int:pk>/transfer/",
+        supervision_views.conversation_transfer,
+        name="supervisor-transfer",
+    ),
+    path(
+        "supervisor/conversations/<int:pk>/close/",
+        supervision_views.conversation_close,
+        name="supervisor-close",
+    ),
+    path(
+        "supervisor/agents/<int:pk>/state/",
+        supervision_views.agent_state_force,
+        name="supervisor-agent-state",
+    ),
+    path(
+        "supervisor/agents/<int:pk>/log-out/",
+        supervision_views.agent_log_out,
+        name="supervisor-agent-log-out",
+    ),
+    path(
+        "supervisor/interactions/<int:pk>/assign/",
+        supervision_views.interaction_assign,
+        name="supervisor-assign",
+    ),
     path(
         "conversations/<int:pk>/conference/",
         views.conversation_conference,

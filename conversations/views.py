@@ -4,7 +4,6 @@ from datetime import datetime
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView, LogoutView
@@ -314,22 +313,6 @@ def conversation_transfer(request: HttpRequest, pk: int) -> HttpResponse:
             raise ValidationError(gettext("Unknown agent."), field="target")
         services.transfer_to_agent(conversation=conversation, user=request.user, target=agent)
     return JsonResponse({"conversation_id": conversation.pk, "transferred": True})
-
-
-@staff_member_required
-@require_GET
-def supervisor_queues(request: HttpRequest) -> HttpResponse:
-    """Live queue figures of every service (refreshed by the page on queue events)."""
-    figures = [
-        (service, selectors.queue_figures(service=service))
-        for service in Service.objects.order_by("name")
-    ]
-    template = (
-        "conversations/_queue_figures.html"
-        if request.GET.get("fragment")
-        else "conversations/supervisor_queues.html"
-    )
-    return render(request, template, {"figures": figures, "event_cursor": page_cursor()})
 
 
 @login_required

@@ -10,7 +10,15 @@ from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.utils import OperationalError
 from twilio.request_validator import RequestValidator
 
-from tests.factories import AgentProfileFactory, EntryPointFactory, ServiceFactory, UserFactory
+from contactcenter import roles
+from contactcenter.roles import user_role_set
+from tests.factories import (
+    AgentProfileFactory,
+    EntryPointFactory,
+    ServiceFactory,
+    TeamFactory,
+    UserFactory,
+)
 
 TWILIO_TEST_TOKEN = "test-auth-token-0123456789abcdef"
 TWILIO_TEST_SID = "AC" + "0" * 32
@@ -52,6 +60,13 @@ def tasks_run_in_process():
 
 
 @pytest.fixture
+def fast_password_hashing(settings):
+    """Users made by the dozen hash their password with MD5 (PBKDF2 takes a third of a second
+    each). Never in tests whose live server must check those passwords."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
 def run_on_commit(django_capture_on_commit_callbacks):
     """Run an action, then its on-commit callbacks (routing, delivery, rings run after commit)."""
 
@@ -72,20 +87,42 @@ def service_b(db):
     return ServiceFactory(name="Service B")
 
 
+def with_role(user, role: str):
+    """Give ``user`` a role the way an administrator does (group + staff status)."""
+    user_role_set(actor=None, user=user, role=role)
+    user.refresh_from_db()
+    return user
+
+
 @pytest.fixture
 def agent_a(service_a):
-    return AgentProfileFactory(user__username="agent_a", services=[service_a]).user
+    return with_role(
+        AgentProfileFactory(user__username="agent_a", services=[service_a]).user, roles.AGENT
+    )
 
 
 @pytest.fixture
 def agent_b(service_b):
-    return AgentProfileFactory(user__username="agent_b", services=[service_b]).user
+    return with_role(
+        AgentProfileFactory(user__username="agent_b", services=[service_b]).user, roles.AGENT
+    )
 
 
 @pytest.fixture
-def supervisor(db):
-    user = UserFactory(username="supervisor", is_staff=True)
-    AgentProfileFactory(user=user, state="not_ready")
+def supervisor(service_a):
+    """A Supervisor of team "Team A", which serves service A: supervises service A only (agent B,
+    on service B, is outside their scope)."""
+    user = with_role(UserFactory(username="supervisor"), roles.SUPERVISOR)
+    profile = AgentProfileFactory(user=user, state="not_ready", display_name="Sam Supervisor")
+    TeamFactory(name="Team A", services=[service_a], members=[profile])
+    return user
+
+
+@pytest.fixture
+def administrator(db):
+    """An Administrator: configures everything and supervises every service."""
+    user = with_role(UserFactory(username="administrator"), roles.ADMINISTRATOR)
+    AgentProfileFactory(user=user, state="not_ready", display_name="Ada Administrator")
     return user
 
 

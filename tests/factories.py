@@ -1,22 +1,46 @@
 """One factory per model."""
 
+import datetime
+
 import factory
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from channels_app.models import EntryPoint
-from contactcenter.models import Event
-from contacts.models import Contact, Identity
+from channels_app.models import (
+    ChatNotice,
+    ChatSession,
+    ChatTranscriptRequest,
+    EmailAttachment,
+    EmailDetails,
+    EmailReceipt,
+    EmailSignature,
+    EntryPoint,
+    LocalOutboxItem,
+    WebChatSettings,
+)
+from contactcenter.models import AuditAction, AuditRecord, Event
+from contacts.models import Contact, ContactImport, ContactMerge, IdempotencyKey, Identity
 from conversations.models import (
     AgentProfile,
+    AgentSkill,
     AgentState,
+    BusinessHours,
+    CannedResponse,
     Channel,
     Conversation,
+    ConversationParticipant,
     Disposition,
+    Holiday,
     Interaction,
     Message,
     MessageStatus,
+    NotReadyReason,
+    Offer,
     Service,
+    ServiceSkill,
+    Skill,
+    Team,
 )
 
 
@@ -134,3 +158,234 @@ class EventFactory(factory.django.DjangoModelFactory):
     audience = "supervisors"
     type = "test.event"
     payload = factory.LazyFunction(dict)
+
+
+class AuditRecordFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AuditRecord
+
+    actor = factory.SubFactory(UserFactory)
+    actor_name = factory.LazyAttribute(lambda o: o.actor.username)
+    action = AuditAction.CONVERSATION_MONITORED
+    target_repr = factory.Sequence(lambda n: f"C-{1000 + n}")
+
+
+class SkillFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Skill
+
+    name = factory.Sequence(lambda n: f"Skill {n}")
+
+
+class ServiceSkillFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ServiceSkill
+
+    service = factory.SubFactory(ServiceFactory)
+    skill = factory.SubFactory(SkillFactory)
+
+
+class AgentSkillFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AgentSkill
+
+    agent = factory.SubFactory(AgentProfileFactory)
+    skill = factory.SubFactory(SkillFactory)
+
+
+class BusinessHoursFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = BusinessHours
+
+    service = factory.SubFactory(ServiceFactory)
+    weekday = 0
+    opens = "09:00"
+    closes = "17:00"
+
+
+class HolidayFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Holiday
+
+    service = factory.SubFactory(ServiceFactory)
+    date = factory.Sequence(lambda n: timezone.now().date() + datetime.timedelta(days=n))
+
+
+class TeamFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Team
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Team {n}")
+
+    @factory.post_generation
+    def services(obj, create, extracted, **kwargs):
+        if create and extracted:
+            obj.services.add(*extracted)
+
+    @factory.post_generation
+    def members(obj, create, extracted, **kwargs):
+        if create and extracted:
+            obj.members.add(*extracted)
+
+
+class NotReadyReasonFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = NotReadyReason
+
+    name = factory.Sequence(lambda n: f"Reason {n}")
+
+
+class CannedResponseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CannedResponse
+
+    service = factory.SubFactory(ServiceFactory)
+    title = factory.Sequence(lambda n: f"Canned {n}")
+    body = "Hello {{ contact.first_name }}"
+
+
+class ConversationParticipantFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ConversationParticipant
+
+    conversation = factory.SubFactory(ConversationFactory)
+    agent = factory.SubFactory(UserFactory)
+
+
+class OfferFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Offer
+
+    interaction = factory.SubFactory(
+        InteractionFactory, state=Interaction.State.OFFERED, conversation__agent=None
+    )
+    agent = factory.SubFactory(UserFactory)
+    state = Offer.State.EXPIRED
+    expires_at = factory.LazyFunction(timezone.now)
+
+
+class ContactMergeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ContactMerge
+
+    survivor = factory.SubFactory(ContactFactory)
+    merged = factory.SubFactory(ContactFactory)
+    created_by = factory.SubFactory(UserFactory)
+
+
+class ContactImportFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ContactImport
+
+    created_by = factory.SubFactory(UserFactory)
+    filename = factory.Sequence(lambda n: f"contacts-{n}.csv")
+
+
+class IdempotencyKeyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = IdempotencyKey
+
+    user = factory.SubFactory(UserFactory)
+    key = factory.Sequence(lambda n: f"key-{n}")
+    fingerprint = "0" * 64
+
+
+class LocalOutboxItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LocalOutboxItem
+
+    message_id = factory.Sequence(lambda n: 10_000 + n)
+    from_address = "+15005550006"
+    to_address = "+14155550100"
+    body = "Hello"
+
+
+class EmailSignatureFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = EmailSignature
+
+    service = factory.SubFactory(ServiceFactory)
+    agent = factory.SubFactory(UserFactory)
+    text = "Kind regards, {{ agent.name }}"
+
+
+class EmailReceiptFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = EmailReceipt
+
+    message_id = factory.Sequence(lambda n: f"bounce-{n}@mail.example.com")
+    kind = EmailReceipt.Kind.BOUNCE
+    detail = "550 5.1.1 User unknown"
+
+
+class EmailDetailsFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = EmailDetails
+
+    message = factory.SubFactory(
+        "tests.factories.MessageFactory", interaction__channel=Channel.EMAIL, channel=Channel.EMAIL
+    )
+    header_id = factory.Sequence(lambda n: f"message-{n}@mail.example.com")
+    subject = "Where is my order?"
+    from_address = "maria@example.com"
+
+
+class EmailAttachmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = EmailAttachment
+
+    message = factory.SubFactory(
+        "tests.factories.MessageFactory", interaction__channel=Channel.EMAIL, channel=Channel.EMAIL
+    )
+    file = factory.django.FileField(filename="receipt.pdf", data=b"%PDF-1.4 test")
+    filename = "receipt.pdf"
+    content_type = "application/pdf"
+    size = 13
+
+
+class WebChatSettingsFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WebChatSettings
+
+    entry_point = factory.SubFactory(
+        EntryPointFactory,
+        channel=Channel.CHAT,
+        address=factory.Sequence(lambda n: f"chat-site-{n}"),
+    )
+
+
+class ChatSessionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ChatSession
+
+    entry_point = factory.SubFactory(
+        EntryPointFactory,
+        channel=Channel.CHAT,
+        address=factory.Sequence(lambda n: f"chat-site-{n}"),
+    )
+    visitor_id = factory.Sequence(lambda n: f"{n:032x}")
+    conversation = factory.SubFactory(ConversationFactory)
+
+
+class ChatNoticeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ChatNotice
+
+    session = factory.SubFactory(ChatSessionFactory)
+    code = ChatNotice.Code.AGENT_JOINED
+
+
+class ChatTranscriptRequestFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ChatTranscriptRequest
+
+    session = factory.SubFactory(ChatSessionFactory)
+    email = factory.Sequence(lambda n: f"customer{n}@example.com")
+
+
+class GroupFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Group
+
+    name = factory.Sequence(lambda n: f"Group {n}")

@@ -9,7 +9,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from contactcenter.audit import audit_record
 from contactcenter.exceptions import Conflict, PermissionDenied, ValidationError
+from contactcenter.models import AuditAction
 
 from .. import events, ports
 from ..events import contact_payload, publish_contact_event
@@ -149,6 +151,13 @@ def contact_merge(
             participants=participants,
             created_by=user,
         )
+        audit_record(
+            actor=user,
+            action=AuditAction.CONTACT_MERGED,
+            target=survivor,
+            target_repr=f"#{merged.pk} → #{survivor.pk} {survivor.display_name}",
+            details={"merge_id": merge.pk, "merged_id": merged.pk, "survivor_id": survivor.pk},
+        )
         publish_contact_event(
             type=events.CONTACT_MERGED,
             contact_ids=[survivor.pk],
@@ -206,6 +215,13 @@ def contact_merge_undo(*, merge: ContactMerge, user: AbstractBaseUser | None) ->
         merged.save()
         merge.undone_at, merge.undone_by = timezone.now(), user
         merge.save(update_fields=["undone_at", "undone_by"])
+        audit_record(
+            actor=user,
+            action=AuditAction.CONTACT_MERGE_UNDONE,
+            target=survivor,
+            target_repr=f"#{merged.pk} ↛ #{survivor.pk} {survivor.display_name}",
+            details={"merge_id": merge.pk, "merged_id": merged.pk, "survivor_id": survivor.pk},
+        )
         publish_contact_event(
             type=events.CONTACT_MERGE_UNDONE,
             contact_ids=[survivor.pk, merged.pk],

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import supervision, views
 
 urlpatterns = [
     path("api/v1/conversations/", views.ConversationListApi.as_view(), name="api-conversations"),
@@ -25,5 +25,35 @@ urlpatterns = [
     path("api/v1/agent/state/", views.AgentStateApi.as_view(), name="api-agent-state"),
     path(
         "api/v1/services/<int:pk>/queue/", views.ServiceQueueApi.as_view(), name="api-service-queue"
+    ),
+    path(
+        "api/v1/supervisor/agents/<int:pk>/state/",
+        supervision.SupervisorAgentStateApi.as_view(),
+        name="api-supervisor-agent-state",
+    ),
+    path(
+        "api/v1/supervisor/interactions/<int:pk>/assign/",
+        supervision.SupervisorAssignApi.as_view(),
+        name="api-supervisor-assign",
+    ),
+    path(
+        "api/v1/supervisor/conversations/<int:pk>/transfer/",
+        supervision.SupervisorTransferApi.as_view(),
+        name="api-supervisor-transfer",
+    ),
+    path(
+        "api/v1/supervisor/conversations/<int:pk>/close/",
+        supervision.SupervisorCloseApi.as_view(),
+        name="api-supervisor-close",
+    ),
+    path(
+        "api/v1/supervisor/conversations/<int:pk>/whisper/",
+        supervision.SupervisorWhisperApi.as_view(),
+        name="api-supervisor-whisper",
+    ),
+    path(
+        "api/v1/supervisor/conversations/<int:pk>/barge/",
+        supervision.SupervisorBargeApi.as_view(),
+        name="api-supervisor-barge",
     ),
 ]

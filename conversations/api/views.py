@@ -1,6 +1,7 @@
 """Conversations API: thin adapters over selectors, services and the routing engine."""
 
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -13,6 +14,7 @@ from contacts.api.idempotency import idempotent
 
 from .. import selectors, services
 from ..models import Service
+from ..permissions import supervised_services
 from .serializers import (
     AgentStateInputSerializer,
     AgentStateOutputSerializer,
@@ -162,14 +164,22 @@ class AgentStateApi(GenericAPIView):
 
 
 class ServiceQueueApi(GenericAPIView):
-    """Live figures of a service queue (agents: their services; supervisors: all)."""
+    """Live figures of a service queue (agents: their services; supervisors: the services they
+    supervise; administrators: all)."""
 
     serializer_class = QueueFiguresOutputSerializer
 
     def get(self, request: Request, pk: int) -> Response:
-        services_qs = Service.objects.all()
-        if not selectors.is_supervisor(request.user):
-            services_qs = services_qs.filter(agents__user=request.user)
+        services_qs = Service.objects.filter(agents__user=request.user)
+        if selectors.is_supervisor(request.user):
+            supervised = supervised_services(request.user)
+            services_qs = (
+                Service.objects.all()
+                if supervised is None
+                else Service.objects.filter(
+                    Q(agents__user=request.user) | Q(pk__in=supervised.values("pk"))
+                )
+            )
         service = services_qs.filter(pk=pk).first()
         if service is None:
             raise NotFound(gettext("Service not found."))

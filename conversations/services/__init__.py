@@ -9,6 +9,8 @@ that changes them. Split by area; everything public is importable from here.
 - ``cases``: case states (Pending with a follow-up time, Resolved, closing resolved cases)
 - ``timeline``: system lines and notes; ``contact_moves``: conversations following contacts
 - ``lifecycle``: telling the channels what happened (the lifecycle port)
+- ``supervision``: supervisors' actions (force state, log out, assign, transfer, close, monitor,
+  whisper, barge in), each audited
 
 Every function runs in one transaction, locks what it changes, appends events through
 ``contactcenter.realtime.publish`` and starts jobs only after commit (``triggers``).
@@ -65,6 +67,16 @@ from .queue import (
     route_service,
     services_with_waiting,
 )
+from .supervision import (
+    conversation_barge,
+    conversation_monitor,
+    conversation_whisper,
+    interaction_assign,
+    supervisor_agent_log_out,
+    supervisor_agent_state_force,
+    supervisor_conversation_close,
+    supervisor_transfer,
+)
 from .timeline import note_add, system_line_add
 
 __all__ = [
@@ -84,14 +96,18 @@ __all__ = [
     "case_resolve",
     "conference_invite",
     "continuation_window",
+    "conversation_barge",
     "conversation_end",
     "conversation_leave",
+    "conversation_monitor",
     "conversation_move",
+    "conversation_whisper",
     "conversation_wrap_up",
     "disconnected_agent_ids",
     "expired_offer_ids",
     "expired_wrap_up_ids",
     "inbound_receive",
+    "interaction_assign",
     "interaction_end",
     "interaction_enqueue",
     "interaction_pull",
@@ -111,6 +127,10 @@ __all__ = [
     "resolved_cases_due",
     "route_service",
     "services_with_waiting",
+    "supervisor_agent_log_out",
+    "supervisor_agent_state_force",
+    "supervisor_conversation_close",
+    "supervisor_transfer",
     "system_line_add",
     "transfer_to_agent",
     "transfer_to_service",

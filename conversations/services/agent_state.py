@@ -15,7 +15,7 @@ from contactcenter.exceptions import NotFound, ValidationError
 from .. import events
 from ..capacity import ROUTABLE_STATES, agent_has_work, agent_has_wrap_up
 from ..models import AgentProfile, AgentState, Offer
-from ..selectors import is_supervisor
+from ..permissions import can_supervise_agent
 from . import offers
 from .triggers import route_service_on_commit
 
@@ -102,8 +102,9 @@ def agent_state_set(*, user: AbstractBaseUser, state: str, reason: str = "") -> 
 def agent_state_force(
     *, supervisor: AbstractBaseUser, agent: AbstractBaseUser, state: str, reason: str = ""
 ) -> AgentProfile:
-    """A supervisor forces an agent's state (e.g. Not Ready for a forgotten break)."""
-    if not is_supervisor(supervisor):
+    """A supervisor forces the state of an agent of their services (e.g. Not Ready for a forgotten
+    break)."""
+    if not can_supervise_agent(supervisor, agent):
         raise NotFound(gettext("Agent not found."))
     if state not in (AgentState.READY, AgentState.NOT_READY, AgentState.LOGGED_OUT):
         raise ValidationError(gettext("Choose Ready, Not Ready or Logged out."), field="state")

@@ -28,8 +28,11 @@ from .timeline import system_line_add
 from .triggers import route_service_on_commit
 
 
-def interaction_end(*, interaction: Interaction, reason: str = "") -> Interaction:
-    """End one interaction. Ending it while it waits or rings is an abandon."""
+def interaction_end(
+    *, interaction: Interaction, reason: str = "", abandoned: bool = True
+) -> Interaction:
+    """End one interaction. Ending it while it waits or rings is an abandon, unless staff ended
+    it (``abandoned=False``: a supervisor closing a waiting conversation is no customer abandon)."""
     with transaction.atomic():
         conversation = Conversation.objects.select_for_update().get(
             pk=Interaction.objects.filter(pk=interaction.pk).values("conversation_id")[:1]
@@ -40,7 +43,8 @@ def interaction_end(*, interaction: Interaction, reason: str = "") -> Interactio
             return interaction
         now = timezone.now()
         if interaction.state in (Interaction.State.QUEUED, Interaction.State.OFFERED):
-            interaction.abandoned_at = now
+            if abandoned:
+                interaction.abandoned_at = now
             offers.offers_cancel_for(interaction=interaction)
         interaction.state = Interaction.State.ENDED
         interaction.ended_at = now
@@ -178,7 +182,17 @@ def wrap_up_expire(*, conversation_id: int) -> bool:
 
 
 def conversation_close_locked(conversation: Conversation, *, now: datetime) -> None:
-    """Close a conversation whose row the caller holds locked."""
+    """Close a conversation whose row the caller holds locked. Closing a wrap-up records when it
+    ended on the interaction whose end started it (reports: handle time = talk + wrap-up)."""
+    if conversation.status == Conversation.Status.WRAP_UP:
+        last = (
+            conversation.interactions.filter(answered_at__isnull=False, ended_at__isnull=False)
+            .order_by("-ended_at", "-id")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if last is not None:
+            Interaction.objects.filter(pk=last).update(wrap_up_ended_at=now)
     conversation.status = Conversation.Status.CLOSED
     conversation.closed_at = now
     conversation.case_state = Conversation.CaseState.CLOSED

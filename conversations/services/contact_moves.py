@@ -6,7 +6,9 @@ from django.db import transaction
 from django.utils.translation import gettext
 
 from contactcenter import realtime
+from contactcenter.audit import audit_record
 from contactcenter.exceptions import Conflict, NotFound, PermissionDenied
+from contactcenter.models import AuditAction
 from contacts import ports
 from contacts.models import Contact
 from contacts.permissions import can_merge
@@ -124,6 +126,13 @@ def conversation_move(
                 "to_name": target.display_name,
                 "user": user.get_username(),
             },
+        )
+        audit_record(
+            actor=user,
+            action=AuditAction.CONVERSATION_MOVED,
+            target=conversation,
+            target_repr=conversation.number,
+            details={"from_contact_id": source.pk, "to_contact_id": target.pk},
         )
         audiences = [
             *conversation_audiences(conversation),

@@ -7,12 +7,15 @@ from django.utils.translation import gettext
 from contactcenter.exceptions import InvalidState, NotFound
 
 from ..models import Conversation
-from ..selectors import is_supervisor, takes_part_in
+from ..permissions import MANAGE_CONVERSATIONS, can_supervise_conversation
+from ..selectors import takes_part_in
 
 
 def ensure_handler(conversation: Conversation, user: AbstractBaseUser) -> None:
-    """The owner or a supervisor: may end, transfer, invite and wrap up."""
-    if conversation.agent_id != user.pk and not is_supervisor(user):
+    """The owner or a supervisor of its service: may end, transfer, invite and wrap up."""
+    if conversation.agent_id != user.pk and not can_supervise_conversation(
+        user, conversation, MANAGE_CONVERSATIONS
+    ):
         raise NotFound(gettext("Conversation not found."))
     ensure_not_closed(conversation)
 
@@ -20,7 +23,7 @@ def ensure_handler(conversation: Conversation, user: AbstractBaseUser) -> None:
 def ensure_participant(
     conversation: Conversation, user: AbstractBaseUser, *, allow_closed: bool = False
 ) -> None:
-    """The owner, a conference participant or a supervisor: may write in the conversation."""
+    """The owner, a conference participant or a supervisor of its service: may write in it."""
     if not takes_part_in(conversation=conversation, user=user):
         raise NotFound(gettext("Conversation not found."))
     if not allow_closed:

@@ -3,6 +3,7 @@ leave). The conversation, its timeline and its number stay the same throughout."
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -73,6 +74,9 @@ def transfer_to_service(
             interaction.service = service
             interaction.queued_at = now
             interaction.preferred_agent = None
+            interaction.transfers += 1
+            # Reported once, under its new queue: its wait is measured from the transfer.
+            interaction.answered_at = None
             interaction.conversation = conversation
             queue.interaction_enqueue(interaction=interaction)
             _line(
@@ -222,7 +226,7 @@ def conversation_leave(*, conversation: Conversation, user: AbstractBaseUser) ->
         conversation.agent = successor.agent
         conversation.save(update_fields=["agent"])
         conversation.interactions.exclude(state=Interaction.State.ENDED).update(
-            agent=successor.agent
+            agent=successor.agent, transfers=F("transfers") + 1
         )
         _line(
             conversation,

@@ -9,6 +9,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -151,6 +152,8 @@ def offer_accept(*, offer_id: int, user: AbstractBaseUser) -> Offer:
         conversation = interaction.conversation
         previous_agent_id = conversation.agent_id
         handed_over = bool(previous_agent_id and previous_agent_id != user.pk)
+        if offer.is_transfer and handed_over:
+            Interaction.objects.filter(pk=interaction.pk).update(transfers=F("transfers") + 1)
         conversation.agent_id = user.pk
         conversation.case_state = Conversation.CaseState.OPEN
         conversation.save(update_fields=["agent", "case_state"])

@@ -4,6 +4,7 @@
 import { desktopSocket as socket } from "./desktop_socket.js";
 import { format, strings } from "./i18n.js";
 import { smsSegments } from "./sms_segments.js";
+import { showWhisper } from "./whisper.js";
 
 const body = document.body;
 const conversationId = Number(body.dataset.conversationId || 0);
@@ -126,6 +127,7 @@ function applyEvent(event) {
     refreshList();
   }
   if (event.type === "offer.created") announceOffer(payload);
+  if (event.type === "supervisor.whisper") showWhisper(payload);
   if (event.type === "agent.state_changed") applyState(payload);
   if (!timeline || !mine || navigatingAway) return;
   if (event.type === "message.created") appendNewMessages();

@@ -489,8 +489,14 @@ def agent_pages(world) -> list[str]:
 def supervisor_pages(world) -> list[str]:
     contact = world["contact"]
     return [
-        reverse("supervisor-queues"),
-        reverse("supervisor-queues") + "?fragment=1",
+        reverse("floor"),
+        reverse("floor-panel", args=["services"]),
+        reverse("floor-panel", args=["agents"]),
+        reverse("floor-panel", args=["conversations"]),
+        reverse("monitor", args=[world["open"].pk]),
+        reverse("monitor-messages", args=[world["open"].pk]),
+        reverse("admin:reports") + "?by=agent",
+        reverse("admin:reports-dispositions"),
         reverse("contact-merge-pick", args=[contact.pk]) + "?q=García",
         reverse("contact-import-upload"),
         reverse("contact-activity-move", args=[world["closed"].pk]) + "?q=García",
@@ -542,7 +548,10 @@ def test_pages_shown_in_spanish_have_no_english(client, world):
         "Nota interna",
         "Actividades",
         "Historial de fusiones",
-        "Colas",
+        "Sala",
+        "Conversaciones en curso",
+        "Susurrar",
+        "Informes",
         "Iniciar sesión",
         "Antes de empezar",
         "Bandeja de salida local",

@@ -11,11 +11,12 @@ import time
 import pytest
 from django.db import connection
 
+from contactcenter import roles
 from contacts.models import Contact, Identity
 from contacts.services import contact_merge
 from conversations.models import Conversation, Message
 from conversations.services import InboundRecord, inbound_receive
-from tests.conftest import IN_CI
+from tests.conftest import IN_CI, with_role
 from tests.factories import ContactFactory, IdentityFactory, ServiceFactory, UserFactory
 
 THREADS_PER_CONTACT = 3
@@ -57,7 +58,7 @@ def _send(service_id, identities, prefix, started, sent, errors):
 def test_merge_under_concurrent_inbound_loses_no_message():
     require_postgres()
     service = ServiceFactory(name="Concurrent merge")
-    supervisor = UserFactory(is_staff=True)
+    supervisor = with_role(UserFactory(), roles.SUPERVISOR)
     survivor = ContactFactory(first_name="Survivor")
     IdentityFactory(contact=survivor, kind="email", value="ana@example.com")
     merged = ContactFactory(first_name="Merged")

@@ -386,12 +386,13 @@ def test_merge_pick_searches_other_contacts(client, supervisor, people):
 @pytest.mark.django_db
 @pytest.mark.parametrize("page", ["merge", "move"])
 def test_merge_and_move_searches_run_the_same_queries_at_2_and_20_results(
-    client, supervisor, people, page, django_assert_num_queries
+    client, supervisor, service_a, people, page, django_assert_num_queries
 ):
     if page == "merge":
         url = reverse("contact-merge-pick", args=[people["ana"].pk])
     else:
-        url = reverse("contact-activity-move", args=[ConversationFactory(contact=people["ana"]).pk])
+        conversation = ConversationFactory(contact=people["ana"], service=service_a)
+        url = reverse("contact-activity-move", args=[conversation.pk])
 
     def twins(count):
         for _ in range(count):

@@ -227,9 +227,11 @@ def test_timeline_shows_legs_with_duration_and_escapes_customer_text(client, age
 
 @pytest.mark.django_db
 def test_timeline_through_the_contacts_pages_follows_desktop_visibility(
-    client, agent_a, agent_b, supervisor, outsider
+    client, agent_a, agent_b, supervisor, outsider, service_a
 ):
-    conversation = InteractionFactory(conversation__agent=agent_a).conversation
+    conversation = InteractionFactory(
+        conversation__agent=agent_a, conversation__service=service_a
+    ).conversation
     MessageFactory(interaction=conversation.interactions.get(), body="private detail")
     url = timeline(conversation, partial=1)
 

@@ -120,4 +120,7 @@ def test_conference_through_the_pages(client, chat, django_capture_on_commit_cal
     with django_capture_on_commit_callbacks(execute=True):
         left = client.post(reverse("conversation-leave", args=[conversation.pk]))
     assert left.status_code == 200
-    assert client.get(reverse("conversation-detail", args=[conversation.pk])).status_code == 404
+    # No longer theirs: the desktop, saying so (not a bare 404 page).
+    moved = client.get(reverse("conversation-detail", args=[conversation.pk]), follow=True)
+    assert moved.redirect_chain == [("/", 302)]
+    assert f"Conversation {conversation.number} is no longer yours" in moved.content.decode()

@@ -108,8 +108,8 @@ def test_a_conversation_cannot_move_to_a_merged_away_contact(supervisor):
 
 
 @pytest.mark.django_db
-def test_move_page_searches_contacts_and_moves_the_conversation(client, supervisor):
-    conversation = ConversationFactory(contact__first_name="Wrong")
+def test_move_page_searches_contacts_and_moves_the_conversation(client, supervisor, service_a):
+    conversation = ConversationFactory(contact__first_name="Wrong", service=service_a)
     target = ContactFactory(first_name="Zoraida", last_name="Quintero")
     client.force_login(supervisor)
     url = reverse("contact-activity-move", args=[conversation.pk])
@@ -150,8 +150,8 @@ def test_a_permitted_agent_cannot_move_a_conversation_they_may_not_see(client, a
 
 
 @pytest.mark.django_db
-def test_move_api_moves_once_for_a_repeated_idempotency_key(client, supervisor):
-    conversation = ConversationFactory()
+def test_move_api_moves_once_for_a_repeated_idempotency_key(client, supervisor, service_a):
+    conversation = ConversationFactory(service=service_a)
     target = ContactFactory()
     client.force_login(supervisor)
     url = reverse("api-conversation-move", args=[conversation.pk])

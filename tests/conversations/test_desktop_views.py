@@ -31,13 +31,18 @@ def test_desktop_lists_only_the_agents_open_conversations(client, agent_a, agent
 
 
 @pytest.mark.django_db
-def test_supervisor_also_sees_unassigned_conversations(client, supervisor, agent_a):
-    waiting = InteractionFactory(conversation__agent=None).conversation
+def test_supervisor_also_sees_unassigned_conversations_of_their_services(
+    client, supervisor, agent_a, service_a, service_b
+):
+    waiting = InteractionFactory(conversation__agent=None, conversation__service=service_a)
+    elsewhere = InteractionFactory(conversation__agent=None, conversation__service=service_b)
     client.force_login(supervisor)
 
     response = client.get("/")
 
-    assert waiting.pk in {c.pk for c in response.context["conversations"]}
+    listed = {c.pk for c in response.context["conversations"]}
+    assert waiting.conversation_id in listed
+    assert elsewhere.conversation_id not in listed
 
 
 @pytest.mark.django_db
@@ -171,29 +176,7 @@ def test_invalid_agent_state_is_a_400(client, agent_a):
     assert response.json()["field"] == "state"
 
 
-@pytest.mark.django_db
-def test_supervisor_queue_page_shows_figures_with_constant_queries(
-    client, supervisor, django_assert_num_queries
-):
-    from tests.factories import ServiceFactory
-
-    client.force_login(supervisor)
-    ServiceFactory.create_batch(2)
-    two = count_queries(lambda: client.get(reverse("supervisor-queues")))
-    ServiceFactory.create_batch(3)
-    response = client.get(reverse("supervisor-queues"))
-    assert response.status_code == 200
-    assert len(response.context["figures"]) == 5
-    # Three queries per service (waiting, today's stats, agents by state): bounded, not per row
-    # of data. Figures are per service by design.
-    assert count_queries(lambda: client.get(reverse("supervisor-queues"))) == two + 3 * 3
-
-
-@pytest.mark.django_db
-def test_agents_cannot_open_the_supervisor_queue_page(client, agent_a):
-    client.force_login(agent_a)
-    response = client.get(reverse("supervisor-queues"))
-    assert response.status_code == 302
+# The supervisor's queue figures are the floor view's now: tests/conversations/test_floor.py.
 
 
 @pytest.mark.django_db

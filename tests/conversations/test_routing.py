@@ -426,9 +426,9 @@ def test_business_hours_and_holidays_decide_if_a_service_is_open(service):
 
 @pytest.mark.django_db
 def test_supervisor_can_force_an_agents_state_and_agents_cannot(
-    service, supervisor, agent_b, run_on_commit
+    service_a, supervisor, agent_b, run_on_commit
 ):
-    profile = AgentProfileFactory(services=[service], state=AgentState.READY)
+    profile = AgentProfileFactory(services=[service_a], state=AgentState.READY)
 
     run_on_commit(
         lambda: services.agent_state_force(

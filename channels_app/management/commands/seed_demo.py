@@ -8,6 +8,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from channels_app.models import EmailMailbox, EmailSignature, EntryPoint
+from contactcenter import roles
+from contactcenter.roles import user_role_set
 from contacts.models import Contact, Identity
 from conversations.models import (
     AgentProfile,
@@ -21,6 +23,7 @@ from conversations.models import (
     MessageStatus,
     NotReadyReason,
     Service,
+    Team,
 )
 
 SERVICES = {
@@ -43,6 +46,12 @@ ENTRY_POINTS = [
     ("Website chat", Channel.CHAT, "website", "Support"),
 ]
 AGENTS = [("agent1", "Alex Agent", ["Support", "Sales"]), ("agent2", "Blair Agent", ["Support"])]
+# Supervisors supervise their teams' services; the administrator supervises (and configures) all.
+TEAMS = {"Support team": ["Support"], "Sales team": ["Sales"]}
+TEAM_MEMBERS = {
+    "Support team": ["supervisor", "agent1", "agent2"],
+    "Sales team": ["agent1"],
+}
 CONTACTS = [
     ("Maria", "García", "Acme Corp", "+14155550100", "maria@example.com"),
     ("John", "Smith", "Globex", "+14155550101", "john.smith@example.com"),
@@ -60,8 +69,12 @@ class Command(BaseCommand):
         users = self._users(services)
         self._contacts(services, users)
         self._desktop_helpers(services)
+        self._teams(services, users)
         self.stdout.write(
-            self.style.SUCCESS("Demo data ready: admin/admin, agent1/agent1, agent2/agent2")
+            self.style.SUCCESS(
+                "Demo data ready: admin/admin (administrator), supervisor/supervisor, "
+                "agent1/agent1, agent2/agent2"
+            )
         )
 
     def _services(self) -> dict[str, Service]:
@@ -109,22 +122,42 @@ class Command(BaseCommand):
         if created:
             admin.set_password("admin")
             admin.save()
+        user_role_set(actor=None, user=admin, role=roles.ADMINISTRATOR)
         profile, _ = AgentProfile.objects.get_or_create(
-            user=admin, defaults={"display_name": "Sam Supervisor"}
+            user=admin, defaults={"display_name": "Ada Administrator"}
         )
         profile.services.add(*services.values())
         users["admin"] = admin
+        supervisor, created = user_model.objects.get_or_create(username="supervisor")
+        if created:
+            supervisor.set_password("supervisor")
+            supervisor.save()
+        user_role_set(actor=None, user=supervisor, role=roles.SUPERVISOR)
+        AgentProfile.objects.get_or_create(
+            user=supervisor,
+            defaults={"display_name": "Sam Supervisor", "state": AgentState.NOT_READY},
+        )
+        users["supervisor"] = supervisor
         for username, display_name, service_names in AGENTS:
             user, created = user_model.objects.get_or_create(username=username)
             if created:
                 user.set_password(username)
                 user.save()
+            user_role_set(actor=None, user=user, role=roles.AGENT)
             profile, _ = AgentProfile.objects.get_or_create(
                 user=user, defaults={"display_name": display_name, "state": AgentState.NOT_READY}
             )
             profile.services.add(*(services[name] for name in service_names))
             users[username] = user
         return users
+
+    def _teams(self, services: dict[str, Service], users: dict[str, object]) -> None:
+        for name, service_names in TEAMS.items():
+            team, _ = Team.objects.get_or_create(name=name)
+            team.services.add(*(services[service] for service in service_names))
+            team.members.add(
+                *AgentProfile.objects.filter(user__username__in=TEAM_MEMBERS.get(name, []))
+            )
 
     def _desktop_helpers(self, services: dict[str, Service]) -> None:
         for position, name in enumerate(["Break", "Lunch", "Training", "Meeting"]):
@@ -173,9 +206,27 @@ class Command(BaseCommand):
                 customer_address=phone,
                 service_address="+15005550006",
                 agent=users["agent1"],
+                service=service,
                 started_at=opened,
-                ended_at=opened + timedelta(minutes=9),
+                queued_at=opened,
+                answered_at=opened + timedelta(seconds=12 + 9 * index),
+                ended_at=opened + timedelta(minutes=8),
+                wrap_up_ended_at=opened + timedelta(minutes=9),
             )
+            if index == len(CONTACTS) - 1:  # and someone who gave up waiting, for the reports
+                Interaction.objects.create(
+                    conversation=conversation,
+                    channel=Channel.SMS,
+                    direction=Interaction.Direction.INBOUND,
+                    state=Interaction.State.ENDED,
+                    customer_address=phone,
+                    service_address="+15005550006",
+                    service=service,
+                    started_at=opened - timedelta(hours=2),
+                    queued_at=opened - timedelta(hours=2),
+                    abandoned_at=opened - timedelta(hours=2) + timedelta(seconds=75),
+                    ended_at=opened - timedelta(hours=2) + timedelta(seconds=75),
+                )
             for minute, direction, body in [
                 (0, Message.Direction.INBOUND, "Hi, why was I charged twice this month?"),
                 (3, Message.Direction.OUTBOUND, f"Hello {first}, let me check that for you."),

@@ -1,0 +1,34 @@
+// Helpers shared by the supervisor pages (floor view, monitor).
+
+export function formatDuration(seconds) {
+  const s = Math.max(0, Math.round(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const rest = String(s % 60).padStart(2, "0");
+  return h ? `${h}:${String(m).padStart(2, "0")}:${rest}` : `${m}:${rest}`;
+}
+
+// Every element with data-since (an ISO time) shows the time elapsed since, as m:ss.
+export function tickTimers(root) {
+  root.querySelectorAll(".timer[data-since]").forEach((timer) => {
+    const since = Date.parse(timer.dataset.since);
+    if (Number.isNaN(since)) return;
+    timer.textContent = formatDuration((Date.now() - since) / 1000);
+  });
+}
+
+export function csrfToken() {
+  const input = document.querySelector("input[name=csrfmiddlewaretoken]");
+  return input ? input.value : "";
+}
+
+export async function postForm(form) {
+  const response = await fetch(form.action, {
+    method: "POST",
+    body: new FormData(form),
+    headers: { "X-CSRFToken": csrfToken(), Accept: "application/json" },
+    credentials: "same-origin",
+  });
+  const data = await response.json().catch(() => ({}));
+  return { response, data };
+}
