@@ -104,10 +104,12 @@ def test_logging_out_is_logged_out_everywhere_and_logging_in_is_the_configured_s
 
     profile = AgentProfile.objects.get(user=agent_a)
     assert (profile.state, profile.not_ready_reason) == (AgentState.LOGGED_OUT, "")
-    # The supervisors' queue page counts the agent as logged out...
+    # The supervisor's floor view shows the agent as logged out...
     boss = agent_desktop(browser, server, supervisor.username)
-    boss.goto(f"{server.url}/supervisor/queues/")
-    expect(boss.locator("#queue-figures")).to_contain_text("Logged out: 1")
+    boss.goto(f"{server.url}/supervisor/")
+    row = boss.locator(f'.agent-row[data-agent-id="{agent_a.pk}"]')
+    expect(row).to_have_attribute("data-state", "logged_out")
+    expect(row.locator(".agent-state")).to_contain_text("Logged out")
     # ... and a customer gets the offline message form, not a queue.
     chat = open_chat(chat_customer, server)
     expect(chat.locator("#chat-offline")).to_be_visible()
