@@ -22,7 +22,9 @@ demo: migrate
 	$(PY) manage.py seed_demo
 
 # Serves HTTP + websockets on $(HOST):$(PORT). With DATABASE_URL and REDIS_URL set, also runs a
-# Celery worker per queue group and one beat (Procfile.dev), restarted when they exit.
+# Celery worker per queue group and one beat (Procfile.dev), restarted when they exit. Demo mode
+# (the local outbox's "play the customer" forms, for supervisors) is on unless DEMO_MODE=0.
+run: export DEMO_MODE ?= 1
 run: demo
 	@if [ -n "$$REDIS_URL" ]; then \
 	  HOST=$(HOST) PORT=$(PORT) PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m contactcenter.supervise Procfile.dev; \

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from contactcenter.admin_mixins import AuditedAdmin, ReadOnlyAdmin
 
 from .models import (
+    ApiChannelSettings,
     ChatNotice,
     ChatSession,
     ChatTranscriptRequest,
@@ -172,6 +173,31 @@ class WebChatSettingsAdmin(AuditedAdmin):
     list_display = ["entry_point", "title", "prechat_enabled", "offline_form_enabled"]
     list_select_related = ["entry_point"]
     search_fields = ["entry_point__name", "entry_point__address", "title"]
+    autocomplete_fields = ["entry_point"]
+
+
+class ApiChannelSettingsForm(forms.ModelForm):
+    reply_url = forms.URLField(
+        label=_("Reply URL"),
+        max_length=2000,
+        assume_scheme="https",
+        widget=forms.URLInput(attrs={"class": "vURLField"}),
+    )
+
+    class Meta:
+        model = ApiChannelSettings
+        fields = ["entry_point", "reply_url", "secret"]
+
+
+@admin.register(ApiChannelSettings)
+class ApiChannelSettingsAdmin(admin.ModelAdmin):
+    """Where an API channel's replies go. The inbound side needs an API token whose user has the
+    permission "Can post customers' messages into API channels"."""
+
+    form = ApiChannelSettingsForm
+    list_display = ["entry_point", "reply_url"]
+    list_select_related = ["entry_point"]
+    search_fields = ["entry_point__name", "entry_point__address", "reply_url"]
     autocomplete_fields = ["entry_point"]
 
 

@@ -20,6 +20,7 @@ class ChannelsAppConfig(AppConfig):
             conversation_ops,  # noqa: F401 (its system texts are registered)
             tasks,  # noqa: F401 (registered for the beat and by-name jobs)
         )
+        from .api_channel.sender import ApiChannelSender
         from .email.adapters import EmailSender
         from .email.lifecycle import transcripts_on_chat_end
         from .email.timeline import email_timeline_extras
@@ -32,6 +33,7 @@ class ChannelsAppConfig(AppConfig):
         register_sender(Channel.SMS, sms_sender_from_settings())
         register_sender(Channel.CHAT, ChatSender())
         register_sender(Channel.EMAIL, EmailSender())
+        register_sender(Channel.API, ApiChannelSender())
         register_sender_addresses(
             Channel.SMS, lambda service_id: entry_point_addresses(Channel.SMS, service_id)
         )

@@ -1,3 +1,5 @@
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -57,6 +59,44 @@ class LocalOutboxItem(models.Model):
     @property
     def provider_id(self) -> str:
         return f"LOCAL{self.pk:030d}"
+
+
+# --- API channel --------------------------------------------------------------------------------
+
+
+def new_api_channel_secret() -> str:
+    return "apisec_" + secrets.token_urlsafe(32)
+
+
+class ApiChannelSettings(models.Model):
+    """An API channel entry point (channel API, address = a slug): an external system posts its
+    customers' messages to ``/api/v1/channels/api/<slug>/messages/``, and agents' replies are
+    POSTed to ``reply_url``, signed with ``secret``."""
+
+    entry_point = models.OneToOneField(
+        EntryPoint, on_delete=models.CASCADE, related_name="api_channel"
+    )
+    reply_url = models.URLField(
+        _("reply URL"),
+        max_length=2000,
+        help_text=_("Agents' replies are POSTed here as signed JSON."),
+    )
+    secret = models.CharField(
+        _("signing secret"),
+        max_length=128,
+        default=new_api_channel_secret,
+        help_text=_("The receiving system verifies the X-CC-Signature of each reply with it."),
+    )
+
+    class Meta:
+        verbose_name = _("API channel settings")
+        verbose_name_plural = _("API channel settings")
+        permissions = [
+            ("post_api_inbound", _("Can post customers' messages into API channels")),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.entry_point)
 
 
 # --- Web chat -----------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 from .email import views as email_views
@@ -29,4 +29,5 @@ urlpatterns = [
     ),
     path("chat/<slug:slug>/", webchat_views.chat_page, name="webchat-page"),
     path("chat/<slug:slug>/demo/", webchat_views.demo_page, name="webchat-demo"),
+    path("", include("channels_app.api_channel.urls")),
 ]

@@ -1,12 +1,17 @@
 """Pages of the channels app: the local outbox (what the built-in SMS and email adapters
-'sent'), with forms to play the customer: an SMS, or an email (possibly answering one of ours)."""
+'sent'), with forms to play the customer: an SMS, or an email (possibly answering one of ours).
+
+Demo tools: they exist only in demo mode (``DEMO_MODE``, set by ``make run``), and then only for
+supervisors. Anyone else gets 404: the forms write inbound customer messages (opt-outs included)
+and the list shows every agent's outbound SMS and email."""
 
 import uuid
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 
@@ -47,8 +52,14 @@ class SimulatedEmailForm(forms.Form):
     body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
+def demo_tools_allowed(user) -> bool:
+    return bool(settings.DEMO_MODE and user.is_authenticated and user.is_active and user.is_staff)
+
+
 @login_required
 def outbox(request: HttpRequest) -> HttpResponse:
+    if not demo_tools_allowed(request.user):
+        raise Http404("demo tools are off")
     is_email = request.method == "POST" and request.POST.get("simulate") == "email"
     form = SimulatedSmsForm(request.POST if request.method == "POST" and not is_email else None)
     email_form = SimulatedEmailForm(request.POST if is_email else None)

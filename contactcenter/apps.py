@@ -24,8 +24,12 @@ class ContactCenterConfig(AppConfig):
     verbose_name = _("Contact center core")
 
     def ready(self) -> None:
-        from . import tasks  # noqa: F401 (registered for the beat and by-name jobs)
+        from django.urls import register_converter
 
+        from . import tasks  # noqa: F401 (registered for the beat and by-name jobs)
+        from .api.fields import IdConverter
+
+        register_converter(IdConverter, "id")
         # Connected after django.contrib.auth's own handler, which creates the permissions.
         post_migrate.connect(ensure_roles, dispatch_uid="contactcenter-ensure-roles")
 

@@ -1,5 +1,6 @@
 """Domain exceptions. Services raise these; one place (``contactcenter.api`` and
-``contactcenter.http``) maps them to HTTP responses."""
+``contactcenter.http``) maps them to HTTP responses, always in the one error shape
+``{"error": {"code", "message", "fields"}}``."""
 
 
 class DomainError(Exception):
@@ -15,11 +16,15 @@ class DomainError(Exception):
         self.extra = extra
 
     def as_dict(self) -> dict:
-        data: dict = {"error": self.code, "detail": self.message}
-        if self.field:
-            data["field"] = self.field
-        data.update(self.extra)
-        return data
+        """The API's error shape: ``fields`` maps each offending input to its messages; extra
+        keyword arguments (e.g. ``contact_id`` of a conflicting contact) sit next to them."""
+        error: dict = {
+            "code": self.code,
+            "message": self.message,
+            "fields": {self.field: [self.message]} if self.field else {},
+        }
+        error.update(self.extra)
+        return {"error": error}
 
 
 class ValidationError(DomainError):
@@ -45,3 +50,20 @@ class Conflict(DomainError):
 class InvalidState(DomainError):
     status_code = 409
     code = "invalid_state"
+
+
+class TooLarge(DomainError):
+    status_code = 413
+    code = "too_large"
+
+
+class RateLimited(DomainError):
+    status_code = 429
+    code = "rate_limited"
+
+
+class IdempotencyKeyReused(DomainError):
+    """The same ``Idempotency-Key`` came with another request body."""
+
+    status_code = 422
+    code = "idempotency_key_reused"

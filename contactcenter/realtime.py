@@ -32,7 +32,8 @@ from datetime import datetime, timedelta
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
-from django.db import transaction
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import connection, transaction
 from django.db.models import Min
 from django.utils import timezone
 
@@ -43,6 +44,19 @@ logger = logging.getLogger(__name__)
 SUPERVISORS = "supervisors"
 REPLAY_LIMIT = 500
 RING = "event.ring"
+FEED_LIMIT = 1000
+
+#: Every event type integrations may see or subscribe to, with its description; each app adds its
+#: catalogue (``conversations.events``, ``contacts.events``) in ``AppConfig.ready()``.
+_event_types: dict[str, str] = {}
+
+
+def register_event_types(types: dict[str, str]) -> None:
+    _event_types.update(types)
+
+
+def event_types() -> dict[str, str]:
+    return dict(sorted(_event_types.items()))
 
 
 def agent_audience(user_id: int) -> str:
@@ -70,14 +84,21 @@ def publish(*, audiences: list[str] | str, type: str, payload: dict) -> list[Eve
     """Append one event per audience now; ring the audiences after the transaction commits."""
     if isinstance(audiences, str):
         audiences = [audiences]
-    events = Event.objects.bulk_create(
-        [
-            Event(audience=audience, type=type, payload=payload)
-            for audience in dict.fromkeys(audiences)
-        ]
-    )
+    rows = [
+        Event(audience=audience, type=type, payload=payload)
+        for audience in dict.fromkeys(audiences)
+    ]
+    events = Event.objects.bulk_create(rows)
     ring_on_commit(event.audience for event in events)
+    if any(_integrations_see(audience) for audience in audiences):
+        from .webhooks import fan_out_on_commit
+
+        fan_out_on_commit()
     return events
+
+
+def _integrations_see(audience: str) -> bool:
+    return audience == SUPERVISORS or audience.startswith("agent.")
 
 
 class _Rings:
@@ -282,3 +303,62 @@ def prune_events(*, older_than_hours: int | None = None) -> int:
     cutoff = timezone.now() - timedelta(hours=hours)
     deleted, _ = Event.objects.filter(created_at__lt=cutoff).delete()
     return deleted
+
+
+# --- The event feed of integrations (API and webhooks) ----------------------------------------
+
+
+def feed_audiences(user: AbstractBaseUser | AnonymousUser) -> list[str]:
+    """The one audience whose events a user's integrations see, so each fact appears once.
+
+    Every event a supervisor's desktop shows is published to ``supervisors``; an agent's to
+    ``agent.<id>``. A supervisor who also takes conversations gets those facts on both audiences:
+    reading one of them only is what deduplicates them."""
+    if not (user and user.is_authenticated and user.is_active):
+        return []
+    if user.is_staff:
+        return [SUPERVISORS]
+    return [agent_audience(user.pk)]
+
+
+def _commit_horizon():
+    """A time before which every event row that will ever commit is visible now.
+
+    Ids are handed out at insert, not at commit: on PostgreSQL a transaction still open may
+    commit an id lower than one already visible. Its events are created after it began, so events
+    created before the oldest open transaction began (minus a margin for clocks) are final. SQLite
+    runs one writing transaction at a time, so ids commit in order there: no horizon needed."""
+    if connection.vendor != "postgresql":
+        return None
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT min(xact_start) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid() AND xact_start IS NOT NULL "
+            "AND backend_type = 'client backend'"
+        )
+        oldest = cursor.fetchone()[0]
+    horizon = min(oldest, now) if oldest is not None else now
+    return horizon - timedelta(seconds=settings.EVENT_FEED_CLOCK_MARGIN_SECONDS)
+
+
+def feed_events_after(
+    *, audiences: list[str], after_id: int, limit: int = FEED_LIMIT
+) -> list[Event]:
+    """Events of ``audiences`` with ids above ``after_id``, in id order, up to ``limit``: only
+    events whose id can no longer be preceded by a late commit, so a reader that resumes after
+    the last id it got never misses one."""
+    if not audiences:
+        return []
+    query = Event.objects.filter(audience__in=audiences, id__gt=after_id)
+    horizon = _commit_horizon()
+    if horizon is not None:
+        late = (
+            Event.objects.filter(id__gt=after_id, created_at__gt=horizon)
+            .order_by("id")
+            .values_list("id", flat=True)
+            .first()
+        )
+        if late is not None:
+            query = query.filter(id__lt=late)
+    return list(query.order_by("id")[:limit])

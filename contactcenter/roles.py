@@ -34,8 +34,15 @@ STAFF_ROLES = (SUPERVISOR, ADMINISTRATOR)
 
 #: Apps whose models' ``view_`` permissions Supervisors hold (a read-only admin).
 SUPERVISOR_VIEW_APPS = ("contactcenter", "contacts", "conversations", "channels_app")
+#: Models whose rows hold integrations' secrets: Administrators only, even to view.
+ADMINISTRATOR_ONLY_MODELS = (
+    ("contactcenter", "apitoken"),
+    ("contactcenter", "webhooksubscription"),
+    ("contactcenter", "webhookdelivery"),
+    ("channels_app", "apichannelsettings"),
+)
 #: Apps whose every permission Administrators hold, including models added later.
-ADMINISTRATOR_APPS = (*SUPERVISOR_VIEW_APPS, "auth", "authtoken", "admin")
+ADMINISTRATOR_APPS = (*SUPERVISOR_VIEW_APPS, "auth", "admin", "axes")
 #: The roles' own permissions (app label, codename), besides the above.
 ROLE_PERMISSIONS = {
     AGENT: [
@@ -56,6 +63,10 @@ ROLE_PERMISSIONS = {
         ("contacts", "merge_contact"),
         ("contacts", "import_contact"),
         ("contacts", "export_contact"),
+        ("axes", "view_accessattempt"),
+        ("axes", "delete_accessattempt"),
+        ("axes", "view_accessfailurelog"),
+        ("axes", "view_accesslog"),
     ],
     ADMINISTRATOR: [],
 }
@@ -120,8 +131,15 @@ def roles_ensure(*, using: str = "default") -> None:
             for app_label, codename in ROLE_PERMISSIONS[role]:
                 wanted |= Q(content_type__app_label=app_label, codename=codename)
             if role == SUPERVISOR:
-                wanted |= Q(
-                    content_type__app_label__in=SUPERVISOR_VIEW_APPS, codename__startswith="view_"
+                hidden = Q(pk__in=[])
+                for app_label, model in ADMINISTRATOR_ONLY_MODELS:
+                    hidden |= Q(content_type__app_label=app_label, content_type__model=model)
+                wanted |= (
+                    Q(
+                        content_type__app_label__in=SUPERVISOR_VIEW_APPS,
+                        codename__startswith="view_",
+                    )
+                    & ~hidden
                 )
             wanted = permissions.filter(wanted)
         else:

@@ -11,6 +11,7 @@ import contextlib
 import os
 import sys
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -54,9 +55,11 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "axes",
+    "csp",
     "channels",
     "contactcenter",
     "contacts",
@@ -66,7 +69,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "contactcenter.api.throttling.ApiAddressThrottleMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -75,10 +80,14 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "conversations.middleware.AgentPreferencesMiddleware",
+    "contactcenter.middleware.NullCharacterGuardMiddleware",
     "contactcenter.middleware.DomainErrorMiddleware",
+    # Last, as django-axes requires: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "contactcenter.urls"
+CSRF_FAILURE_VIEW = "contactcenter.api.errors.csrf_failure"
 ASGI_APPLICATION = "contactcenter.asgi.application"
 WSGI_APPLICATION = "contactcenter.wsgi.application"
 
@@ -93,6 +102,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "contactcenter.context_processors.demo_mode",
             ],
         },
     },
@@ -256,6 +266,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = os.environ.get(
 CELERY_TASK_DEFAULT_QUEUE = "maintenance"
 CELERY_TASK_ROUTES = {
     "conversations.tasks.deliver_message": {"queue": "outbound"},
+    "contactcenter.tasks.deliver_webhook": {"queue": "outbound"},
     "conversations.tasks.route_service": {"queue": "realtime"},
     "conversations.tasks.expire_offer": {"queue": "realtime"},
     "conversations.tasks.expire_offers": {"queue": "realtime"},
@@ -272,7 +283,9 @@ _BEAT = {
     "expire-offers": ("conversations.tasks.expire_offers", 5.0),
     "expire-wrap-ups": ("conversations.tasks.expire_wrap_ups", 10.0),
     "disconnected-agents": ("conversations.tasks.mark_disconnected_agents", 30.0),
-    "prune-idempotency-keys": ("contacts.tasks.prune_idempotency_keys_task", 3600.0),
+    "prune-idempotency-keys": ("contactcenter.tasks.prune_idempotency_keys", 3600.0),
+    "webhooks-fan-out": ("contactcenter.tasks.webhooks_fan_out", 5.0),
+    "webhooks-sweep": ("contactcenter.tasks.webhooks_sweep", 30.0),
     "route-sweep": ("conversations.tasks.route_all", 15.0),
     "case-follow-ups": ("conversations.tasks.case_follow_ups", 30.0),
     "close-resolved-cases": ("conversations.tasks.close_resolved_cases", 60.0),
@@ -323,26 +336,140 @@ X_FRAME_OPTIONS = "DENY"
 # Websockets are accepted from this server's own origin (scheme, host and port) and from these
 # (and CSRF_TRUSTED_ORIGINS), e.g. https://desk.example.com.
 WEBSOCKET_ALLOWED_ORIGINS = env_list("WEBSOCKET_ALLOWED_ORIGINS")
+# HSTS (sent on HTTPS responses only): on by default once DEBUG is off.
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0" if DEBUG else "31536000"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 TRUST_X_FORWARDED = env_bool("TRUST_X_FORWARDED", False)
 if TRUST_X_FORWARDED:
     # Behind a reverse proxy: trust its scheme/host headers (also used to rebuild the URL Twilio
     # signed).
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
+# Reverse proxies in front of us that append to X-Forwarded-For: the client address used by rate
+# limits and login throttling is the one the outermost trusted proxy saw (0: REMOTE_ADDR).
+NUM_PROXIES = int(os.environ.get("NUM_PROXIES", "1" if TRUST_X_FORWARDED else "0"))
+
+# Content-Security-Policy on every page (django-csp): no inline script or style anywhere. The chat
+# page sets its own (it may be framed by the websites its entry point allows).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# Login throttling (django-axes): a username is locked out from an address after
+# LOGIN_FAILURE_LIMIT wrong passwords, for LOGIN_LOCKOUT_MINUTES (admin -> Axes -> Access
+# attempts, or `manage.py axes_reset_username <name>`, unlocks it at once).
+AUTHENTICATION_BACKENDS = [
+    "contactcenter.auth.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "contactcenter.auth.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "contactcenter.http.client_ip"
+AXES_VERBOSE = False
+
+# Demo tools (the SMS outbox's "send as customer" form and its list of locally recorded SMS):
+# only in demo mode (`make run` turns it on), and then for supervisors only.
+DEMO_MODE = env_bool("DEMO_MODE", False)
 
 # --- REST API ---------------------------------------------------------------------------------
+# Integrations authenticate with API tokens (admin -> API tokens; scoped, stored hashed); the
+# desktop's own calls use the session (with CSRF). Every error is {"error": {code, message,
+# fields}}; requests are throttled per token (or user) and per client address.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "contactcenter.api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "contactcenter.api.permissions.TokenHasScope",
+    ],
+    # Per address: contactcenter.api.throttling.ApiAddressThrottleMiddleware (every request).
+    "DEFAULT_THROTTLE_CLASSES": ["contactcenter.api.throttling.TokenRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_METADATA_CLASS": "contactcenter.api.metadata.ApiMetadata",
+    "DEFAULT_SCHEMA_CLASS": "contactcenter.api.schema.ApiAutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "contactcenter.api.pagination.PagePagination",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "PAGE_SIZE": 50,
-    "EXCEPTION_HANDLER": "contactcenter.api.exception_handler",
+    "EXCEPTION_HANDLER": "contactcenter.api.errors.exception_handler",
+    "NUM_PROXIES": NUM_PROXIES,
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
-SPECTACULAR_SETTINGS = {"TITLE": "Contact Center API", "VERSION": "1.0.0"}
+# Requests per token (or logged-in user) and per client address, e.g. "600/min" ("" turns one
+# off). Off under the test suite unless set; the throttling tests set them.
+API_THROTTLE_TOKEN_RATE = os.environ.get("API_THROTTLE_TOKEN_RATE", "" if TESTING else "1200/min")
+API_THROTTLE_ADDRESS_RATE = os.environ.get(
+    "API_THROTTLE_ADDRESS_RATE", "" if TESTING else "600/min"
+)
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Contact Center API",
+    "VERSION": "1.0.0",
+    "DESCRIPTION": (
+        "REST API for integrations (CRMs, bots, PBXs, messengers). Authenticate with "
+        "`Authorization: Token <key>` (admin -> API tokens). Errors are "
+        '`{"error": {"code", "message", "fields"}}`. Creating POSTs accept an `Idempotency-Key` '
+        "header. Changes can be followed with the event feed (`/api/v1/events/`) or outbound "
+        "webhooks."
+    ),
+    "SERVE_INCLUDE_SCHEMA": False,
+    # <id:...> path parameters (contactcenter.api.fields.IdConverter): 1 to 15 digits.
+    "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "minimum": 0, "maximum": 2**53 - 1}},
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ChannelEnum": "conversations.models.Channel",
+        "MessageStatusEnum": "conversations.models.MessageStatus",
+        "ConversationStatusEnum": "conversations.models.Conversation.Status",
+        "InteractionStateEnum": "conversations.models.Interaction.State",
+        "OfferStateEnum": "conversations.models.Offer.State",
+        "AgentStateEnum": "conversations.models.AgentState",
+        "AgentStateChoiceEnum": ["ready", "not_ready", "logged_out"],
+        "IdentityKindEnum": "contacts.models.Identity.Kind",
+        "WebhookDeliveryStatusEnum": "contactcenter.models.WebhookDelivery.Status",
+        "ReplyReportStatusEnum": ["delivered", "read", "failed"],
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "contactcenter.api.schema.add_error_responses",
+    ],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": False},
+}
+
+# --- Caches -------------------------------------------------------------------------------------
+# Shared by every process in services mode (API throttling counts per token across workers).
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "cc"),
+            "OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 2},
+        }
+    }
 
 # --- Domain settings --------------------------------------------------------------------------
 DEFAULT_PHONE_REGION = os.environ.get("DEFAULT_PHONE_REGION", "US")
@@ -357,10 +484,11 @@ CONTINUATION_WINDOW_SECONDS = {
     "chat": int(os.environ.get("CONTINUATION_WINDOW_CHAT", str(12 * 3600))),
     "sms": int(os.environ.get("CONTINUATION_WINDOW_SMS", str(12 * 3600))),
     "email": int(os.environ.get("CONTINUATION_WINDOW_EMAIL", str(30 * 24 * 3600))),
+    "api": int(os.environ.get("CONTINUATION_WINDOW_API", str(12 * 3600))),
 }
 # Omnichannel capacity, percent of an agent (per-agent overrides on the agent profile).
-CAPACITY_SHARE = {"voice": 100, "chat": 25, "sms": 25, "email": 25}
-CAPACITY_SPARE_NEEDED = {"voice": 50, "chat": 25, "sms": 25, "email": 100}
+CAPACITY_SHARE = {"voice": 100, "chat": 25, "sms": 25, "email": 25, "api": 25}
+CAPACITY_SPARE_NEEDED = {"voice": 50, "chat": 25, "sms": 25, "email": 100, "api": 25}
 # A returning customer is offered first to their last agent within this time of the last contact.
 ROUTING_CONTINUATION_SECONDS = int(os.environ.get("ROUTING_CONTINUATION_SECONDS", str(24 * 3600)))
 # Chats to an agent who just became Ready: at most one per step during the ramp-up interval.
@@ -441,6 +569,24 @@ EMAIL_IMAP_TIMEOUT = int(os.environ.get("EMAIL_IMAP_TIMEOUT", "30"))
 EMAIL_MESSAGE_ID_DOMAIN = os.environ.get("EMAIL_MESSAGE_ID_DOMAIN", "")
 # Cases: a Resolved conversation closes after this long without a new customer email.
 CASE_RESOLVED_CLOSE_SECONDS = int(os.environ.get("CASE_RESOLVED_CLOSE_SECONDS", str(72 * 3600)))
+# Per client address: new chats and offline messages at most this many per window (a visitor who
+# drops their token is a new visitor, but still the same address).
+WEBCHAT_ADDRESS_LIMIT = int(os.environ.get("WEBCHAT_ADDRESS_LIMIT", "10"))
+# Prefix of the rate-limit counters in Redis (deployments or test runs sharing a Redis database).
+RATE_LIMIT_KEY_PREFIX = os.environ.get("RATE_LIMIT_KEY_PREFIX", "")
+WEBCHAT_ADDRESS_WINDOW_SECONDS = int(os.environ.get("WEBCHAT_ADDRESS_WINDOW_SECONDS", "600"))
+# The event feed (GET /api/v1/events/) hands out an event only once every transaction that may
+# still commit an earlier id has ended; this margin covers clock differences between servers.
+EVENT_FEED_CLOCK_MARGIN_SECONDS = float(os.environ.get("EVENT_FEED_CLOCK_MARGIN_SECONDS", "1"))
+# Outbound webhooks and the API channel's replies: attempts (transient failures retried with
+# capped, jittered exponential backoff), timeout per attempt, and whether URLs may point at
+# loopback/private addresses (refused in production unless allowed).
+WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "8"))
+WEBHOOK_RETRY_BASE_SECONDS = float(os.environ.get("WEBHOOK_RETRY_BASE_SECONDS", "5"))
+WEBHOOK_RETRY_CAP_SECONDS = float(os.environ.get("WEBHOOK_RETRY_CAP_SECONDS", "600"))
+WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
+WEBHOOK_STUCK_SECONDS = int(os.environ.get("WEBHOOK_STUCK_SECONDS", "120"))
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", DEBUG or TESTING)
 
 LOGGING = {
     "version": 1,

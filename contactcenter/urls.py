@@ -1,10 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from conversations.views import AgentLoginView, AgentLogoutView
 
 from . import views
+
+handler404 = "contactcenter.api.errors.handler404"
+handler500 = "contactcenter.api.errors.handler500"
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
@@ -13,8 +15,7 @@ urlpatterns = [
     path("accounts/login/", AgentLoginView.as_view(), name="login"),
     path("accounts/logout/", AgentLogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("contactcenter.api.urls")),
     path("", include("channels_app.urls")),
     path("", include("conversations.urls")),
     path("", include("contacts.urls")),

@@ -9,7 +9,7 @@ from contactcenter.admin_mixins import ReadOnlyAdmin
 from contactcenter.exceptions import DomainError, ValidationError
 
 from .forms import merge_choices_from_post, merge_rows, merge_selected
-from .models import Contact, ContactImport, ContactMerge, IdempotencyKey, Identity
+from .models import Contact, ContactImport, ContactMerge, Identity
 from .normalize import normalize_identity
 from .permissions import can_merge
 from .services import contact_merge, contact_merge_undo, merge_default_choices
@@ -172,13 +172,3 @@ class ContactImportAdmin(ReadOnlyAdmin):
         "report",
         "delimiter",
     ]
-
-
-@admin.register(IdempotencyKey)
-class IdempotencyKeyAdmin(ReadOnlyAdmin):
-    """API ``Idempotency-Key`` records (pruned after ``IDEMPOTENCY_KEY_TTL_HOURS``)."""
-
-    list_display = ["key", "user", "status_code", "created_at"]
-    list_filter = ["status_code", "created_at"]
-    list_select_related = ["user"]
-    search_fields = ["key", "user__username"]

@@ -7,4 +7,8 @@ class ContactsConfig(AppConfig):
     verbose_name = _("Contacts")
 
     def ready(self) -> None:
-        from . import tasks  # noqa: F401 (registered for the beat and by-name jobs)
+        from contactcenter.realtime import register_event_types
+
+        from .events import CATALOGUE
+
+        register_event_types(CATALOGUE)

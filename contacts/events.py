@@ -6,18 +6,27 @@ from contactcenter import realtime
 from . import ports
 from .models import Contact
 
-#: A contact was created (from the contacts pages, the API, an import).
+#: A contact was created (API, contacts page, import).
 CONTACT_CREATED = "contact.created"
-#: A contact's fields, identities or opt-outs changed.
+#: A contact's fields or identities changed.
 CONTACT_UPDATED = "contact.updated"
-#: Two contacts were merged (``merged_into_id`` names the survivor).
+#: Two contacts were merged into one.
 CONTACT_MERGED = "contact.merged"
 #: A merge was undone.
 CONTACT_MERGE_UNDONE = "contact.merge_undone"
-#: A CSV import finished (to supervisors).
+#: A CSV import created or updated contacts.
 CONTACTS_IMPORTED = "contacts.imported"
 
-ALL = (CONTACT_CREATED, CONTACT_UPDATED, CONTACT_MERGED, CONTACT_MERGE_UNDONE, CONTACTS_IMPORTED)
+#: Every event type of this catalogue with its description (webhook subscriptions, API docs).
+CATALOGUE = {
+    CONTACT_CREATED: "A contact was created.",
+    CONTACT_UPDATED: "A contact's fields or identities changed.",
+    CONTACT_MERGED: "Two contacts were merged into one.",
+    CONTACT_MERGE_UNDONE: "A merge of two contacts was undone.",
+    CONTACTS_IMPORTED: "A CSV import created or updated contacts.",
+}
+
+ALL = tuple(CATALOGUE)
 
 
 def contact_payload(contact: Contact, **extra: object) -> dict:

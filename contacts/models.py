@@ -1,5 +1,4 @@
 from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -147,22 +146,3 @@ class ContactImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.filename or 'CSV'} ({self.get_status_display()})"
-
-
-class IdempotencyKey(models.Model):
-    """A client's ``Idempotency-Key`` and the response its first successful POST produced."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=255)
-    fingerprint = models.CharField(max_length=64)
-    status_code = models.PositiveSmallIntegerField(default=0)
-    response = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["user", "key"], name="idempotency_user_key_unique")
-        ]
-
-    def __str__(self) -> str:
-        return self.key

@@ -4,6 +4,7 @@ import json
 import re
 from collections.abc import Iterator
 
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils.translation import gettext
 
@@ -12,6 +13,7 @@ from contactcenter.exceptions import NotFound, ValidationError
 from . import ports
 from .models import Contact, ContactImport, ContactMerge, Identity
 from .normalize import normalize_email, normalize_phone
+from .permissions import can_merge, can_view_contacts
 
 PAGE_SIZE = 25
 CONVERSATION_REFERENCE = re.compile(r"^#?\s*C-?\s*\d+$", re.IGNORECASE)
@@ -130,6 +132,14 @@ def contact_get(*, pk: int) -> Contact:
     return contact
 
 
+def contact_get_for_user(*, user: AbstractBaseUser | AnonymousUser, pk: int) -> Contact:
+    """The contact if ``user`` works with contacts (agents and supervisors share them); NotFound
+    otherwise, as for a contact that does not exist."""
+    if not can_view_contacts(user):
+        raise NotFound(gettext("Contact not found."), field="contact")
+    return contact_get(pk=pk)
+
+
 def identity_get(*, contact: Contact, pk: int) -> Identity:
     identity = Identity.objects.filter(contact=contact, pk=pk).first()
     if identity is None:
@@ -144,6 +154,13 @@ def contact_merges(*, contact: Contact, limit: int = 20) -> list[ContactMerge]:
         .select_related("survivor", "merged", "created_by", "undone_by")
         .order_by("-created_at", "-id")[:limit]
     )
+
+
+def contact_merge_get_for_user(*, user: AbstractBaseUser | AnonymousUser, pk: int) -> ContactMerge:
+    """A merge, for users who may merge (others get NotFound)."""
+    if not can_merge(user):
+        raise NotFound(gettext("Merge not found."), field="merge")
+    return contact_merge_get(pk=pk)
 
 
 def contact_merge_get(*, pk: int) -> ContactMerge:

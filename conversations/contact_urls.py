@@ -16,7 +16,7 @@ urlpatterns = [
         name="contact-activity-move",
     ),
     path(
-        "api/v1/conversations/<int:pk>/move/",
+        "api/v1/conversations/<id:pk>/move/",
         contact_views.ConversationMoveApi.as_view(),
         name="api-conversation-move",
     ),

@@ -12,17 +12,21 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_serializer,
+)
 from rest_framework import serializers, status
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
+from contactcenter.api.fields import IdField
+from contactcenter.api.idempotency import idempotent
 from contactcenter.exceptions import Conflict, DomainError, PermissionDenied, ValidationError
 from contacts import selectors as contact_selectors
-from contacts.api.idempotency import idempotent
-from contacts.api.views import IDEMPOTENCY_PARAMETER, CanViewContacts
 from contacts.permissions import can_merge, can_view_contacts
 
 from .activities import activity_timeline
@@ -100,21 +104,32 @@ def conversation_move_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 class ConversationMoveInputSerializer(serializers.Serializer):
-    contact = serializers.IntegerField(help_text="The contact the conversation belongs to.")
+    contact = IdField(help_text="The contact the conversation belongs to.")
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Moved",
+            value={"conversation_id": 42, "number": "C-1042", "contact": 15},
+            response_only=True,
+        )
+    ]
+)
 class ConversationMoveOutputSerializer(serializers.Serializer):
     conversation_id = serializers.IntegerField(source="pk")
     number = serializers.CharField()
     contact = serializers.IntegerField(source="contact_id")
 
 
-class ConversationMoveApi(APIView):
-    permission_classes = [IsAuthenticated, CanViewContacts]
+class ConversationMoveApi(GenericAPIView):
+    """Move the conversation to the contact it really belongs to (users who may merge)."""
+
+    serializer_class = ConversationMoveOutputSerializer
+    schema_tags = ["conversations"]
 
     @extend_schema(
         operation_id="conversations_move_to_contact",
-        parameters=[IDEMPOTENCY_PARAMETER],
         request=ConversationMoveInputSerializer,
         responses={
             200: ConversationMoveOutputSerializer,
@@ -125,12 +140,14 @@ class ConversationMoveApi(APIView):
     )
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
+        conversation = conversation_get_for_agent(user=request.user, pk=pk)
         serializer = ConversationMoveInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         if not can_merge(request.user):
             raise PermissionDenied(gettext("You do not have permission to move conversations."))
-        conversation = conversation_get_for_agent(user=request.user, pk=pk)
-        target = contact_selectors.contact_get(pk=serializer.validated_data["contact"])
+        target = contact_selectors.contact_get_for_user(
+            user=request.user, pk=serializer.validated_data["contact"]
+        )
         moved = conversation_move(conversation=conversation, to_contact=target, user=request.user)
         return Response(ConversationMoveOutputSerializer(moved).data, status=status.HTTP_200_OK)
 

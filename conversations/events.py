@@ -34,6 +34,8 @@ CONVERSATION_PARTICIPANTS_CHANGED = "conversation.participants_changed"
 CONVERSATION_CONTACT_CHANGED = "conversation.contact_changed"
 #: Its case state changed (Pending, Resolved, follow-up due, reopened by the customer).
 CONVERSATION_CASE_CHANGED = "conversation.case_changed"
+#: An integration changed the conversation's custom fields.
+CONVERSATION_UPDATED = "conversation.updated"
 
 # --- Interactions and messages ----------------------------------------------------------------
 #: A new channel leg started inside a conversation (e.g. an SMS during a chat).
@@ -87,6 +89,7 @@ ALL = (
     CONVERSATION_PARTICIPANTS_CHANGED,
     CONVERSATION_CONTACT_CHANGED,
     CONVERSATION_CASE_CHANGED,
+    CONVERSATION_UPDATED,
     INTERACTION_STARTED,
     INTERACTION_ENDED,
     MESSAGE_CREATED,
@@ -101,6 +104,33 @@ ALL = (
     AGENT_STATE_REQUESTED,
     SUPERVISOR_WHISPER,
 )
+
+
+#: Every event type of this catalogue with its description (webhook subscriptions, API docs).
+CATALOGUE = {
+    CONVERSATION_CREATED: "A conversation was opened (inbound from a new or returning customer).",
+    CONVERSATION_ASSIGNED: "A conversation got an owner (offer accepted, conference joined).",
+    CONVERSATION_WRAP_UP: "Its interactions ended and the service asks for after-call work.",
+    CONVERSATION_CLOSED: "The conversation was closed.",
+    CONVERSATION_REOPENED: "A closed conversation was reopened by the customer writing again.",
+    CONVERSATION_TRANSFERRED: "The conversation moved to another service's queue or agent.",
+    CONVERSATION_LEFT: "An agent left a conference.",
+    CONVERSATION_PARTICIPANTS_CHANGED: "A participant joined or left a conversation.",
+    CONVERSATION_CONTACT_CHANGED: "The conversation was moved to another contact.",
+    CONVERSATION_UPDATED: "The conversation's custom fields changed.",
+    INTERACTION_STARTED: "A new channel leg started inside a conversation.",
+    INTERACTION_ENDED: "A channel leg ended.",
+    MESSAGE_CREATED: "A message, note or system line was added to a conversation's timeline.",
+    MESSAGE_STATUS_CHANGED: "An outbound message's delivery status moved forward.",
+    OFFER_CREATED: "An interaction was offered to an agent.",
+    OFFER_ACCEPTED: "The agent accepted the offer.",
+    OFFER_REJECTED: "The agent rejected the offer.",
+    OFFER_EXPIRED: "Nobody answered the offer in time.",
+    OFFER_CANCELLED: "The offer was withdrawn (the customer left).",
+    QUEUE_CHANGED: "A service's queue changed (someone joined or left it).",
+    AGENT_STATE_CHANGED: "An agent's state changed.",
+    AGENT_STATE_REQUESTED: "An agent asked for Not Ready while busy (applies after the work).",
+}
 
 
 # --- Payloads ---------------------------------------------------------------------------------

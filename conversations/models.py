@@ -13,6 +13,7 @@ class Channel(models.TextChoices):
     CHAT = "chat", _("Chat")
     SMS = "sms", _("SMS")
     EMAIL = "email", _("Email")
+    API = "api", _("API channel")
 
 
 class Service(models.Model):
@@ -324,6 +325,12 @@ class Conversation(models.Model):
         related_name="followed_by",
         verbose_name=_("follows"),
         help_text=_("The closed conversation this one continues (the customer wrote again)."),
+    )
+    custom_fields = models.JSONField(
+        _("custom fields"),
+        default=dict,
+        blank=True,
+        help_text=_("Set by integrations (e.g. a CRM case id); names to text, numbers or flags."),
     )
 
     class Meta:

@@ -35,6 +35,7 @@ from .models import (
     CannedResponse,
     Conversation,
     ConversationParticipant,
+    Disposition,
     Interaction,
     Message,
     Offer,
@@ -97,6 +98,28 @@ def was_handled_by(*, user: AbstractBaseUser, conversation_id: int) -> bool:
     )
 
 
+def conversation_detail_for_agent(*, user: AbstractBaseUser, pk: int) -> Conversation:
+    """The conversation with its interactions and current participants (the API's detail)."""
+    conversation = (
+        conversations_visible_to(user=user)
+        .select_related("contact", "service", "agent", "disposition")
+        .prefetch_related(
+            Prefetch("interactions", queryset=Interaction.objects.order_by("started_at", "id")),
+            Prefetch(
+                "participants",
+                queryset=ConversationParticipant.objects.filter(left_at__isnull=True)
+                .select_related("agent")
+                .order_by("joined_at", "id"),
+            ),
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if conversation is None:
+        raise NotFound(gettext("Conversation not found."))
+    return conversation
+
+
 def message_get_for_agent(*, user: AbstractBaseUser, pk: int) -> Message:
     visible = conversations_visible_to(user=user).values("pk")
     message = (
@@ -107,6 +130,75 @@ def message_get_for_agent(*, user: AbstractBaseUser, pk: int) -> Message:
     if message is None:
         raise NotFound(gettext("Message not found."))
     return message
+
+
+def interactions_visible_to(*, user: AbstractBaseUser) -> QuerySet[Interaction]:
+    """Channel legs of the conversations ``user`` may see."""
+    qs = Interaction.objects.all()
+    if is_supervisor(user):
+        return qs
+    return qs.filter(conversation__in=conversations_visible_to(user=user).values("pk"))
+
+
+def interaction_get_for_agent(*, user: AbstractBaseUser, pk: int) -> Interaction:
+    interaction = interactions_visible_to(user=user).filter(pk=pk).first()
+    if interaction is None:
+        raise NotFound(gettext("Interaction not found."))
+    return interaction
+
+
+def services_visible_to(*, user: AbstractBaseUser) -> QuerySet[Service]:
+    """The services a user works in (directly or through a team) and, for a supervisor, the
+    services they supervise (administrators: every service)."""
+    from .permissions import supervised_services
+
+    qs = Service.objects.all()
+    direct = AgentProfile.services.through.objects.filter(agentprofile__user=user)
+    teams = Service.teams.through.objects.filter(team__members__user=user)
+    works_in = Q(pk__in=direct.values("service_id")) | Q(pk__in=teams.values("service_id"))
+    if is_supervisor(user):
+        supervised = supervised_services(user)
+        if supervised is None:
+            return qs
+        return qs.filter(works_in | Q(pk__in=supervised.values("pk")))
+    return qs.filter(works_in)
+
+
+def service_get_for_user(*, user: AbstractBaseUser, pk: int) -> Service:
+    service = services_visible_to(user=user).filter(pk=pk).first()
+    if service is None:
+        raise NotFound(gettext("Service not found."))
+    return service
+
+
+def dispositions_visible_to(*, user: AbstractBaseUser) -> QuerySet[Disposition]:
+    return Disposition.objects.filter(service__in=services_visible_to(user=user).values("pk"))
+
+
+def disposition_get_for_user(*, user: AbstractBaseUser, pk: int) -> Disposition:
+    disposition = dispositions_visible_to(user=user).filter(pk=pk).first()
+    if disposition is None:
+        raise NotFound(gettext("Disposition not found."))
+    return disposition
+
+
+def agent_profiles_visible_to(*, user: AbstractBaseUser) -> QuerySet[AgentProfile]:
+    """Supervisors see the agents they supervise (administrators: every agent) and themselves;
+    an agent only themselves."""
+    from .permissions import supervised_agents
+
+    qs = AgentProfile.objects.select_related("user")
+    if is_supervisor(user):
+        return qs.filter(Q(pk__in=supervised_agents(user).values("pk")) | Q(user=user))
+    return qs.filter(user=user)
+
+
+def agent_profile_get_for_user(*, user: AbstractBaseUser, agent_id: int) -> AgentProfile:
+    """The agent (by user id) if ``user`` may see them; NotFound otherwise."""
+    profile = agent_profiles_visible_to(user=user).filter(user_id=agent_id).first()
+    if profile is None:
+        raise NotFound(gettext("Agent not found."))
+    return profile
 
 
 def active_conversations(*, user: AbstractBaseUser) -> list[Conversation]:

@@ -83,7 +83,7 @@ def supervisor_action(permission: str) -> Callable:
 
 def _done(request: HttpRequest, text: str, **data: object) -> HttpResponse:
     if _wants_json(request):
-        return JsonResponse({"ok": True, "detail": text, **data})
+        return JsonResponse({"ok": True, "message": text, **data})
     messages.success(request, text)
     return redirect(_next_url(request))
 

@@ -3,11 +3,13 @@
 import datetime
 
 import factory
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from channels_app.models import (
+    ApiChannelSettings,
     ChatNotice,
     ChatSession,
     ChatTranscriptRequest,
@@ -19,8 +21,16 @@ from channels_app.models import (
     LocalOutboxItem,
     WebChatSettings,
 )
-from contactcenter.models import AuditAction, AuditRecord, Event
-from contacts.models import Contact, ContactImport, ContactMerge, IdempotencyKey, Identity
+from contactcenter.models import (
+    ApiToken,
+    AuditAction,
+    AuditRecord,
+    Event,
+    IdempotencyKey,
+    WebhookDelivery,
+    WebhookSubscription,
+)
+from contacts.models import Contact, ContactImport, ContactMerge, Identity
 from conversations.models import (
     AgentProfile,
     AgentSkill,
@@ -389,3 +399,78 @@ class GroupFactory(factory.django.DjangoModelFactory):
         model = Group
 
     name = factory.Sequence(lambda n: f"Group {n}")
+
+
+class ApiTokenFactory(factory.django.DjangoModelFactory):
+    """A token row (its key unknown: create usable ones with contactcenter.tokens)."""
+
+    class Meta:
+        model = ApiToken
+
+    name = factory.Sequence(lambda n: f"Token {n}")
+    user = factory.SubFactory(UserFactory)
+    prefix = factory.Sequence(lambda n: f"cc_test{n:05d}")
+    key_hash = "0" * 64
+    scopes = factory.LazyFunction(lambda: ["read"])
+
+
+class WebhookSubscriptionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WebhookSubscription
+
+    name = factory.Sequence(lambda n: f"Hook {n}")
+    url = "https://crm.example.com/hook"
+    secret = "whsec_test"
+    event_types = factory.LazyFunction(lambda: ["message.created"])
+    user = factory.SubFactory(UserFactory)
+
+
+class WebhookDeliveryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WebhookDelivery
+
+    subscription = factory.SubFactory(WebhookSubscriptionFactory)
+    event_id = factory.Sequence(lambda n: n + 1)
+    event_type = "message.created"
+    payload = factory.LazyFunction(dict)
+
+
+class ApiChannelSettingsFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ApiChannelSettings
+
+    entry_point = factory.SubFactory(
+        EntryPointFactory, channel=Channel.API, address=factory.Sequence(lambda n: f"bridge-{n}")
+    )
+    reply_url = "https://bridge.example.com/replies"
+
+
+class AccessAttemptFactory(factory.django.DjangoModelFactory):
+    """A login throttling record of django-axes (a locked-out agent has one)."""
+
+    class Meta:
+        model = AccessAttempt
+
+    username = factory.Sequence(lambda n: f"agent{n}")
+    ip_address = "127.0.0.1"
+    user_agent = "Mozilla/5.0"
+    attempt_time = factory.LazyFunction(timezone.now)
+    failures_since_start = 5
+
+
+class AccessFailureLogFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AccessFailureLog
+
+    username = factory.Sequence(lambda n: f"agent{n}")
+    ip_address = "127.0.0.1"
+    attempt_time = factory.LazyFunction(timezone.now)
+
+
+class AccessLogFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AccessLog
+
+    username = factory.Sequence(lambda n: f"agent{n}")
+    ip_address = "127.0.0.1"
+    attempt_time = factory.LazyFunction(timezone.now)

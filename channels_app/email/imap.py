@@ -275,15 +275,16 @@ def imap_idle_wait(connection: imaplib.IMAP4, *, timeout: float) -> bool:
     return announced
 
 
-def mailbox_wait_for_mail(*, mailbox_id: int, timeout: float) -> bool:
-    """Wait up to ``timeout`` seconds for new mail in the mailbox's folder: with IDLE when the
-    server offers it (True when mail came); without, returns False at once (poll on a timer)."""
+def mailbox_wait_for_mail(*, mailbox_id: int, timeout: float) -> bool | None:
+    """Wait up to ``timeout`` seconds for new mail in the mailbox's folder with IDLE: True when
+    mail came, False when the wait ended without. None at once when the server has no IDLE (the
+    caller polls on a timer instead)."""
     mailbox = EmailMailbox.objects.get(pk=mailbox_id)
     connection = imap_connect(mailbox)
     try:
         _select(connection, mailbox.imap_folder)
         if not imap_supports_idle(connection):
-            return False
+            return None
         return imap_idle_wait(connection, timeout=timeout)
     finally:
         _logout(connection)

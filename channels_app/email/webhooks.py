@@ -22,7 +22,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from contactcenter.exceptions import DomainError
+from contactcenter.exceptions import DomainError, PermissionDenied, TooLarge, ValidationError
 
 from .services import email_receive
 
@@ -70,42 +70,36 @@ def _raw_email(request: HttpRequest) -> bytes:
     return request.read(settings.EMAIL_MAX_MESSAGE_BYTES + 1)
 
 
+def _refuse(error: DomainError) -> JsonResponse:
+    return JsonResponse(error.as_dict(), status=error.status_code)
+
+
 @csrf_exempt
 @require_POST
 def email_inbound(request: HttpRequest) -> HttpResponse:
     if not _authorized(request):
         logger.warning("rejected email webhook with a bad or missing X-Email-Secret")
-        return JsonResponse(
-            {"error": "forbidden", "detail": "Invalid or missing X-Email-Secret."}, status=403
-        )
+        return _refuse(PermissionDenied("Invalid or missing X-Email-Secret."))
     length = int(request.headers.get("Content-Length") or 0)
     if length > settings.EMAIL_MAX_MESSAGE_BYTES * 2:  # a form carries more than the email
-        return JsonResponse(
-            {"error": "too_large", "field": "email", "detail": "The email is too large."},
-            status=413,
-        )
+        return _refuse(TooLarge("The email is too large.", field="email"))
     try:
         raw = _raw_email(request)
     except RequestDataTooBig:
-        return JsonResponse(
-            {
-                "error": "too_large",
-                "field": "email",
-                "detail": "A form field is limited to DATA_UPLOAD_MAX_MEMORY_SIZE: post the "
-                "email as a file or as the raw body.",
-            },
-            status=413,
+        return _refuse(
+            TooLarge(
+                "A form field is limited to DATA_UPLOAD_MAX_MEMORY_SIZE: post the email as a "
+                "file or as the raw body.",
+                field="email",
+            )
         )
     if not raw.strip():
-        return JsonResponse(
-            {"error": "invalid", "field": "email", "detail": "No email in the request."},
-            status=400,
-        )
+        return _refuse(ValidationError("No email in the request.", field="email"))
     try:
         outcome = email_receive(raw=raw, recipients=_envelope_recipients(request))
     except DomainError as exc:
         logger.warning("email webhook refused: %s", exc.message)
-        return JsonResponse(exc.as_dict(), status=exc.status_code)
+        return _refuse(exc)
     return JsonResponse(
         {
             "result": outcome.kind,

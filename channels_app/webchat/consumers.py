@@ -37,6 +37,7 @@ from django.utils import translation
 
 from contactcenter import realtime
 from contactcenter.exceptions import DomainError, NotFound
+from contactcenter.http import scope_client_address
 from contactcenter.ws import EventStreamConsumer
 from conversations.models import MessageStatus
 
@@ -85,6 +86,7 @@ class CustomerChatConsumer(EventStreamConsumer):
             await self.close(code=4404)
             return
         self.visitor = None
+        self.address = scope_client_address(self.scope)
         self.session_id: int | None = None
         self.conversation_id: int | None = None
         self.session_open = False
@@ -309,6 +311,7 @@ class CustomerChatConsumer(EventStreamConsumer):
             answers=answers,
             page=self.page,
             language=self.language,
+            address=self.address,
         )
         try:
             if answers.question:
@@ -348,6 +351,7 @@ class CustomerChatConsumer(EventStreamConsumer):
                 visitor_id=self.visitor.visitor_id,
                 page=self.page,
                 language=self.language,
+                address=self.address,
             )
             self.session_id, new_session = session.pk, True
         message = await self._call(
@@ -492,6 +496,7 @@ class CustomerChatConsumer(EventStreamConsumer):
             ),
             client_id=str(content.get("client_id") or ""),
             language=self.language,
+            address=self.address,
         )
         await self.send_json({"type": "offline_sent"})
 

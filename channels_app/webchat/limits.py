@@ -29,7 +29,7 @@ def rate_limit_hit(
     window = settings.WEBCHAT_RATE_WINDOW_SECONDS if window_seconds is None else window_seconds
     if limit <= 0:
         return False
-    bucket = f"{KEY_PREFIX}:{key}:{_window(time.time(), window)}"
+    bucket = f"{settings.RATE_LIMIT_KEY_PREFIX}{KEY_PREFIX}:{key}:{_window(time.time(), window)}"
     if settings.REDIS_URL:
         client = _redis(settings.REDIS_URL)
         with client.pipeline(transaction=True) as pipe:

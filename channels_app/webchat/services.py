@@ -21,7 +21,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from contactcenter import realtime
-from contactcenter.exceptions import DomainError, InvalidState, NotFound, ValidationError
+from contactcenter.exceptions import InvalidState, NotFound, RateLimited, ValidationError
 from contacts.models import Identity
 from contacts.normalize import normalize_email
 from conversations.models import (
@@ -54,11 +54,6 @@ logger = logging.getLogger(__name__)
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 PAGE_URL_MAX = 2000
 PAGE_TITLE_MAX = 300
-
-
-class RateLimited(DomainError):
-    status_code = 429
-    code = "rate_limited"
 
 
 # --- Availability -------------------------------------------------------------------------
@@ -113,8 +108,8 @@ class Page:
         """A page the widget reported, or None when it is not an http(s) URL."""
         if not isinstance(data, dict):
             return None
-        url = str(data.get("url") or "")[:PAGE_URL_MAX]
-        title = " ".join(str(data.get("title") or "").split())[:PAGE_TITLE_MAX]
+        url = str(data.get("url") or "").replace("\x00", "")[:PAGE_URL_MAX]
+        title = " ".join(str(data.get("title") or "").replace("\x00", "").split())[:PAGE_TITLE_MAX]
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             return None
@@ -131,6 +126,19 @@ def open_session_for(*, entry_point: EntryPoint, visitor_id: str) -> ChatSession
     )
 
 
+def address_limit_hit(*, kind: str, address: str) -> bool:
+    """Count one new chat (or offline message) from a client address. A visitor who drops their
+    token is a new visitor, but still the same address: this bounds the contacts and
+    conversations one address can create (``WEBCHAT_ADDRESS_LIMIT`` per window)."""
+    if not address:
+        return False
+    return rate_limit_hit(
+        key=f"address:{kind}:{address}",
+        limit=settings.WEBCHAT_ADDRESS_LIMIT,
+        window_seconds=settings.WEBCHAT_ADDRESS_WINDOW_SECONDS,
+    )
+
+
 def chat_session_start(
     *,
     entry_point: EntryPoint,
@@ -138,8 +146,18 @@ def chat_session_start(
     answers: PreChatAnswers | None = None,
     page: Page | None = None,
     language: str = "",
+    address: str = "",
 ) -> ChatSession:
-    """Open the visitor's chat session, or return the one already open (idempotent)."""
+    """Open the visitor's chat session, or return the one already open (idempotent). New chats
+    are limited per client ``address``."""
+    existing = open_session_for(entry_point=entry_point, visitor_id=visitor_id)
+    if existing is not None:
+        return existing
+    if address_limit_hit(kind="chat", address=address):
+        raise RateLimited(
+            gettext("Too many new chats from your network. Please try again later."),
+            field="session",
+        )
     config = chat_config(entry_point)
     answers = answers or PreChatAnswers()
     now = timezone.now()
@@ -223,6 +241,8 @@ def chat_message_receive(*, session_id: int, visitor_id: str, body: str, client_
         raise ValidationError(gettext("The message has no valid id."), field="client_id")
     if not body:
         raise ValidationError(gettext("The message is empty."), field="body")
+    if "\x00" in body:  # a database cannot store it
+        raise ValidationError(gettext("The message contains a null character."), field="body")
     if rate_limit_hit(key=f"msg:{visitor_id}"):
         raise RateLimited(
             gettext("You are sending messages too quickly. Please wait a moment."), field="body"
@@ -678,14 +698,21 @@ def chat_offline_message(
     offline: OfflineMessage,
     client_id: str,
     language: str = "",
+    address: str = "",
 ) -> Message:
     """Nobody can chat now: the customer's message becomes an email conversation of the
     service, answered by email, and the customer gets one acknowledgement email in their
-    ``language`` (default: the active one). Idempotent on the widget's client id."""
+    ``language`` (default: the active one). Idempotent on the widget's client id; limited per
+    visitor and per client ``address``."""
     if not CLIENT_ID.match(client_id or ""):
         raise ValidationError(gettext("The message has no valid id."), field="client_id")
     if rate_limit_hit(key=f"offline:{visitor_id}", limit=5):
         raise RateLimited(gettext("Too many requests. Please wait a moment."), field="message")
+    if address_limit_hit(kind="offline", address=address):
+        raise RateLimited(
+            gettext("Too many messages from your network. Please try again later."),
+            field="message",
+        )
     identities = [(Identity.Kind.WEBCHAT, visitor_id), (Identity.Kind.EMAIL, offline.email)]
     if offline.phone:
         identities.append((Identity.Kind.PHONE, offline.phone))

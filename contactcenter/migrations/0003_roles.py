@@ -27,7 +27,7 @@ AGENT_PERMISSIONS = [
     ("contacts", "add_identity"),
     ("contacts", "delete_identity"),
 ]
-ADMINISTRATOR_APPS = (*APPS, "auth", "authtoken", "admin")
+ADMINISTRATOR_APPS = (*APPS, "auth", "admin")
 
 
 def _ensure_permissions(apps) -> None:
@@ -81,7 +81,6 @@ class Migration(migrations.Migration):
         ("conversations", "0009_supervision"),
         ("channels_app", "0002_webchat"),
         ("auth", "0012_alter_user_first_name_max_length"),
-        ("authtoken", "0004_alter_tokenproxy_options"),
         ("admin", "0003_logentry_add_action_flag_choices"),
     ]
 

@@ -1,11 +1,26 @@
 """Input and output serializers of the contacts API (no model serializers: the services write)."""
 
+from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
+
+from contactcenter.api.fields import IdField
 
 from ..models import Contact, Identity
 from ..services.merge import FIELD_CHOICES
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A phone", value={"kind": "phone", "value": "(415) 555-0100"}, request_only=True
+        ),
+        OpenApiExample(
+            "A phone, normalized",
+            value={"id": 30, "kind": "phone", "value": "+14155550100"},
+            response_only=True,
+        ),
+    ]
+)
 class IdentitySerializer(serializers.Serializer):
     """One serializer (one schema component) for identities in and out; ``id`` is output only."""
 
@@ -16,6 +31,28 @@ class IdentitySerializer(serializers.Serializer):
     )
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A contact",
+            value={
+                "id": 12,
+                "display_name": "Ana Díaz",
+                "first_name": "Ana",
+                "last_name": "Díaz",
+                "company": "Acme",
+                "notes": "",
+                "custom_fields": {"tier": "gold"},
+                "do_not_text": False,
+                "merged_into": None,
+                "identities": [{"id": 30, "kind": "phone", "value": "+14155550100"}],
+                "created_at": "2026-01-05T10:00:00Z",
+                "updated_at": "2026-01-05T10:00:00Z",
+            },
+            response_only=True,
+        )
+    ]
+)
 class ContactOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     display_name = serializers.CharField()
@@ -54,8 +91,8 @@ class ContactCreateInputSerializer(ContactFieldsInputSerializer):
 
 
 class ContactMergeInputSerializer(serializers.Serializer):
-    survivor = serializers.IntegerField(help_text="The contact that stays.")
-    merged = serializers.IntegerField(help_text="The contact merged into the survivor.")
+    survivor = IdField(help_text="The contact that stays.")
+    merged = IdField(help_text="The contact merged into the survivor.")
     field_choices = serializers.DictField(
         child=serializers.CharField(),
         required=False,
@@ -65,6 +102,25 @@ class ContactMergeInputSerializer(serializers.Serializer):
     )
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A merge",
+            value={
+                "id": 5,
+                "survivor": 12,
+                "merged": 15,
+                "field_choices": {"company": "merged"},
+                "identity_ids": [31, 32],
+                "created_at": "2026-01-05T10:00:00Z",
+                "created_by": 1,
+                "undone_at": None,
+                "undone_by": None,
+            },
+            response_only=True,
+        )
+    ]
+)
 class ContactMergeOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     survivor = serializers.IntegerField(source="survivor_id")

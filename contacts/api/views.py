@@ -1,16 +1,22 @@
 """Contacts API: thin adapters over selectors and services; domain errors become 4xx in
-``contactcenter.api.exception_handler``."""
+``contactcenter.api.exception_handler``.
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+Contacts are shared by agents and supervisors; users who are neither get 403 on the lists and
+404 on every contact (as for one that does not exist)."""
+
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
-from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from contactcenter.api.idempotency import idempotent
+from contactcenter.api.pagination import PagePagination
+
 from .. import selectors, services
+from ..models import Contact
 from ..permissions import can_view_contacts
-from .idempotency import HEADER, idempotent
 from .serializers import (
     ContactCreateInputSerializer,
     ContactFieldsInputSerializer,
@@ -20,18 +26,41 @@ from .serializers import (
     IdentitySerializer,
 )
 
-IDEMPOTENCY_PARAMETER = OpenApiParameter(
-    HEADER,
-    location=OpenApiParameter.HEADER,
-    required=False,
-    description="Repeat a POST safely: the same key returns the first response.",
+CONTACT_EXAMPLE = OpenApiExample(
+    "A contact",
+    value={
+        "id": 12,
+        "display_name": "Ana Díaz",
+        "first_name": "Ana",
+        "last_name": "Díaz",
+        "company": "Acme",
+        "notes": "",
+        "custom_fields": {"tier": "gold"},
+        "do_not_text": False,
+        "merged_into": None,
+        "identities": [
+            {"id": 30, "kind": "phone", "value": "+14155550100"},
+            {"id": 31, "kind": "email", "value": "ana@acme.example"},
+        ],
+        "created_at": "2026-01-05T10:00:00Z",
+        "updated_at": "2026-01-05T10:00:00Z",
+    },
+    response_only=True,
 )
-ERRORS = {
-    400: OpenApiResponse(description="Invalid input; the body names the field."),
-    403: OpenApiResponse(description="Not allowed."),
-    404: OpenApiResponse(description="Not found."),
-    409: OpenApiResponse(description="Conflict, e.g. an identity owned by another contact."),
-}
+CREATE_EXAMPLE = OpenApiExample(
+    "New contact with two identities",
+    value={
+        "first_name": "Ana",
+        "last_name": "Díaz",
+        "company": "Acme",
+        "custom_fields": {"tier": "gold"},
+        "identities": [
+            {"kind": "phone", "value": "(415) 555-0100"},
+            {"kind": "email", "value": "Ana@Acme.example"},
+        ],
+    },
+    request_only=True,
+)
 
 
 class CanViewContacts(BasePermission):
@@ -42,14 +71,22 @@ class CanViewContacts(BasePermission):
 
 
 class ContactsApiView(GenericAPIView):
-    permission_classes = [IsAuthenticated, CanViewContacts]
+    queryset = Contact.objects.none()  # the schema's model; reads go through the selectors
     serializer_class = ContactOutputSerializer
+    pagination_class = None
+    schema_tags = ["contacts"]
+
+    def contact(self, pk: int):
+        return selectors.contact_get_for_user(user=self.request.user, pk=pk)
 
     def contact_output(self, pk: int) -> dict:
-        return ContactOutputSerializer(selectors.contact_get(pk=pk)).data
+        return ContactOutputSerializer(self.contact(pk)).data
 
 
 class ContactListCreateApi(ContactsApiView):
+    pagination_class = PagePagination
+    permission_classes = [*GenericAPIView.permission_classes, CanViewContacts]
+
     @extend_schema(
         operation_id="contacts_list",
         parameters=[
@@ -58,7 +95,7 @@ class ContactListCreateApi(ContactsApiView):
             OpenApiParameter("email", description="Exact lookup; any case"),
             OpenApiParameter("external", description="Exact lookup by external CRM id"),
         ],
-        responses={200: ContactOutputSerializer(many=True), 400: ERRORS[400]},
+        responses={200: ContactOutputSerializer(many=True)},
     )
     def get(self, request: Request) -> Response:
         lookups = {
@@ -75,9 +112,9 @@ class ContactListCreateApi(ContactsApiView):
 
     @extend_schema(
         operation_id="contacts_create",
-        parameters=[IDEMPOTENCY_PARAMETER],
         request=ContactCreateInputSerializer,
-        responses={201: ContactOutputSerializer, 400: ERRORS[400], 409: ERRORS[409]},
+        responses={201: ContactOutputSerializer},
+        examples=[CREATE_EXAMPLE, CONTACT_EXAMPLE],
     )
     @idempotent
     def post(self, request: Request) -> Response:
@@ -90,12 +127,16 @@ class ContactListCreateApi(ContactsApiView):
 
 
 class ContactDetailApi(ContactsApiView):
-    @extend_schema(operation_id="contacts_retrieve", responses={200: ContactOutputSerializer})
+    @extend_schema(
+        operation_id="contacts_retrieve",
+        responses={200: ContactOutputSerializer},
+        examples=[CONTACT_EXAMPLE],
+    )
     def get(self, request: Request, pk: int) -> Response:
         return Response(self.contact_output(pk))
 
     def _update(self, request: Request, pk: int, *, partial: bool) -> Response:
-        contact = selectors.contact_get(pk=pk)
+        contact = self.contact(pk)
         serializer = ContactFieldsInputSerializer(data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
@@ -108,7 +149,7 @@ class ContactDetailApi(ContactsApiView):
     @extend_schema(
         operation_id="contacts_update",
         request=ContactFieldsInputSerializer,
-        responses={200: ContactOutputSerializer, 400: ERRORS[400], 409: ERRORS[409]},
+        responses={200: ContactOutputSerializer},
     )
     def put(self, request: Request, pk: int) -> Response:
         return self._update(request, pk, partial=False)
@@ -116,22 +157,42 @@ class ContactDetailApi(ContactsApiView):
     @extend_schema(
         operation_id="contacts_partial_update",
         request=ContactFieldsInputSerializer,
-        responses={200: ContactOutputSerializer, 400: ERRORS[400], 409: ERRORS[409]},
+        responses={200: ContactOutputSerializer},
+        examples=[
+            OpenApiExample(
+                "Set a custom field", value={"custom_fields": {"tier": "gold"}}, request_only=True
+            )
+        ],
     )
     def patch(self, request: Request, pk: int) -> Response:
         return self._update(request, pk, partial=True)
 
 
 class ContactIdentityListApi(ContactsApiView):
+    serializer_class = IdentitySerializer
+
+    @extend_schema(
+        operation_id="contacts_identities_list", responses={200: IdentitySerializer(many=True)}
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        contact = self.contact(pk)
+        return Response(IdentitySerializer(contact.identities.all(), many=True).data)
+
     @extend_schema(
         operation_id="contacts_identities_create",
-        parameters=[IDEMPOTENCY_PARAMETER],
         request=IdentitySerializer,
-        responses={201: IdentitySerializer, 400: ERRORS[400], 409: ERRORS[409]},
+        responses={201: IdentitySerializer},
+        examples=[
+            OpenApiExample(
+                "Add a messenger id",
+                value={"kind": "messenger", "value": "telegram:48213"},
+                request_only=True,
+            )
+        ],
     )
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
-        contact = selectors.contact_get(pk=pk)
+        contact = self.contact(pk)
         serializer = IdentitySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         identity = services.identity_add(
@@ -141,22 +202,35 @@ class ContactIdentityListApi(ContactsApiView):
 
 
 class ContactIdentityDetailApi(ContactsApiView):
+    serializer_class = IdentitySerializer
+
+    @extend_schema(operation_id="contacts_identities_retrieve")
+    def get(self, request: Request, pk: int, identity_pk: int) -> Response:
+        identity = selectors.identity_get(contact=self.contact(pk), pk=identity_pk)
+        return Response(IdentitySerializer(identity).data)
+
     @extend_schema(operation_id="contacts_identities_destroy", responses={204: None})
     def delete(self, request: Request, pk: int, identity_pk: int) -> Response:
-        contact = selectors.contact_get(pk=pk)
-        identity = selectors.identity_get(contact=contact, pk=identity_pk)
+        identity = selectors.identity_get(contact=self.contact(pk), pk=identity_pk)
         services.identity_remove(identity=identity, user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class ContactMergeCreateApi(ContactsApiView):
     serializer_class = ContactMergeOutputSerializer
+    permission_classes = [*GenericAPIView.permission_classes, CanViewContacts]
 
     @extend_schema(
         operation_id="contacts_merges_create",
-        parameters=[IDEMPOTENCY_PARAMETER],
         request=ContactMergeInputSerializer,
-        responses={201: ContactMergeOutputSerializer, **ERRORS},
+        responses={201: ContactMergeOutputSerializer},
+        examples=[
+            OpenApiExample(
+                "Keep the survivor's name, the merged contact's company",
+                value={"survivor": 12, "merged": 15, "field_choices": {"company": "merged"}},
+                request_only=True,
+            )
+        ],
     )
     @idempotent
     def post(self, request: Request) -> Response:
@@ -164,8 +238,8 @@ class ContactMergeCreateApi(ContactsApiView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         merge = services.contact_merge(
-            survivor=selectors.contact_get(pk=data["survivor"]),
-            merged=selectors.contact_get(pk=data["merged"]),
+            survivor=self.contact(data["survivor"]),
+            merged=self.contact(data["merged"]),
             field_choices=data.get("field_choices"),
             user=request.user,
         )
@@ -179,7 +253,8 @@ class ContactMergeDetailApi(ContactsApiView):
         operation_id="contacts_merges_retrieve", responses={200: ContactMergeOutputSerializer}
     )
     def get(self, request: Request, pk: int) -> Response:
-        return Response(ContactMergeOutputSerializer(selectors.contact_merge_get(pk=pk)).data)
+        merge = selectors.contact_merge_get_for_user(user=request.user, pk=pk)
+        return Response(ContactMergeOutputSerializer(merge).data)
 
 
 class ContactMergeUndoApi(ContactsApiView):
@@ -187,13 +262,12 @@ class ContactMergeUndoApi(ContactsApiView):
 
     @extend_schema(
         operation_id="contacts_merges_undo",
-        parameters=[IDEMPOTENCY_PARAMETER],
         request=None,
-        responses={200: ContactMergeOutputSerializer, **ERRORS},
+        responses={200: ContactMergeOutputSerializer},
     )
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
         merge = services.contact_merge_undo(
-            merge=selectors.contact_merge_get(pk=pk), user=request.user
+            merge=selectors.contact_merge_get_for_user(user=request.user, pk=pk), user=request.user
         )
         return Response(ContactMergeOutputSerializer(merge).data)

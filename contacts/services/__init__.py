@@ -4,6 +4,7 @@ Split by area; everything is importable from ``contacts.services``.
 """
 
 from .contacts import (
+    clean_custom_fields,
     contact_create,
     contact_set_do_not_text,
     contact_update,
@@ -24,6 +25,7 @@ from .recognition import Recognition, contact_recognize
 __all__ = [
     "ImportReport",
     "Recognition",
+    "clean_custom_fields",
     "contact_create",
     "contact_import_run",
     "contact_import_start",

@@ -99,6 +99,12 @@ def clean_custom_fields(value: object) -> dict:
                 % {"name": name},
                 field="custom_fields",
             )
+        if "\x00" in name or (isinstance(item, str) and "\x00" in item):
+            raise ValidationError(
+                gettext("Custom field '%(name)s' contains a null character.")
+                % {"name": name.replace("\x00", "")},
+                field="custom_fields",
+            )
         if isinstance(item, str) and len(item) > CUSTOM_VALUE_MAX:
             raise ValidationError(
                 gettext("Custom field '%(name)s' is longer than %(limit)s characters.")

@@ -10,13 +10,23 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from contactcenter.api.idempotency import idempotent
 from contactcenter.exceptions import NotFound, PermissionDenied, ValidationError
-from contacts.api.idempotency import idempotent
 
-from .. import selectors, services
-from ..models import Interaction, Service
-from ..permissions import ASSIGN, FORCE_AGENT_STATE, MANAGE_CONVERSATIONS, MONITOR, may
+from .. import services
+from ..models import Conversation, Interaction, Service
+from ..permissions import (
+    ASSIGN,
+    FORCE_AGENT_STATE,
+    MANAGE_CONVERSATIONS,
+    MONITOR,
+    can_supervise_agent,
+    can_supervise_conversation,
+    can_supervise_service,
+    may,
+)
 from .serializers import (
+    AgentStateInputSerializer,
     AgentStateOutputSerializer,
     ConversationOutputSerializer,
     MessageOutputSerializer,
@@ -24,11 +34,6 @@ from .serializers import (
     TransferInputSerializer,
 )
 from .views import _valid
-
-
-class ForceStateInputSerializer(serializers.Serializer):
-    state = serializers.ChoiceField(choices=["ready", "not_ready", "logged_out"])
-    reason = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
 
 
 class AssignInputSerializer(serializers.Serializer):
@@ -60,20 +65,34 @@ def _user(pk: int, field: str | None = None):
     return user
 
 
+def _supervised_conversation(request: Request, pk: int, permission: str) -> Conversation:
+    """The conversation if the user supervises its service with ``permission``, else 404 (before
+    the body is read: objects one may not see are 404 whatever is posted)."""
+    conversation = Conversation.objects.filter(pk=pk).first()
+    if conversation is None or not can_supervise_conversation(
+        request.user, conversation, permission
+    ):
+        raise NotFound(gettext("Conversation not found."))
+    return conversation
+
+
 class SupervisorAgentStateApi(GenericAPIView):
     """Force an agent's state: Ready, Not Ready (with a reason) or Logged out."""
 
     serializer_class = AgentStateOutputSerializer
 
-    @extend_schema(request=ForceStateInputSerializer, responses=AgentStateOutputSerializer)
+    @extend_schema(request=AgentStateInputSerializer, responses=AgentStateOutputSerializer)
     def post(self, request: Request, pk: int) -> Response:
         _require(request, FORCE_AGENT_STATE)
-        data = _valid(ForceStateInputSerializer, request.data)
+        agent = _user(pk)
+        if not can_supervise_agent(request.user, agent):
+            raise NotFound(gettext("Agent not found."))
+        data = _valid(AgentStateInputSerializer, request.data)
         if data["state"] == "logged_out":
-            profile = services.supervisor_agent_log_out(supervisor=request.user, agent=_user(pk))
+            profile = services.supervisor_agent_log_out(supervisor=request.user, agent=agent)
         else:
             profile = services.supervisor_agent_state_force(
-                supervisor=request.user, agent=_user(pk), state=data["state"], reason=data["reason"]
+                supervisor=request.user, agent=agent, state=data["state"], reason=data["reason"]
             )
         return Response(self.get_serializer(profile).data)
 
@@ -87,10 +106,10 @@ class SupervisorAssignApi(GenericAPIView):
     @extend_schema(request=AssignInputSerializer, responses=OfferOutputSerializer)
     def post(self, request: Request, pk: int) -> Response:
         _require(request, ASSIGN)
-        data = _valid(AssignInputSerializer, request.data)
         interaction = Interaction.objects.filter(pk=pk).first()
-        if interaction is None:
+        if interaction is None or not can_supervise_service(request.user, interaction.service_id):
             raise NotFound(gettext("Interaction not found."))
+        data = _valid(AssignInputSerializer, request.data)
         offer = services.interaction_assign(
             supervisor=request.user, interaction=interaction, agent=_user(data["agent"], "agent")
         )
@@ -103,8 +122,8 @@ class SupervisorTransferApi(GenericAPIView):
     @extend_schema(request=TransferInputSerializer, responses=ConversationOutputSerializer)
     def post(self, request: Request, pk: int) -> Response:
         _require(request, MANAGE_CONVERSATIONS)
+        conversation = _supervised_conversation(request, pk, MANAGE_CONVERSATIONS)
         data = _valid(TransferInputSerializer, request.data)
-        conversation = selectors.conversation_get_for_agent(user=request.user, pk=pk)
         if data.get("service"):
             service = Service.objects.filter(pk=data["service"]).first()
             if service is None:
@@ -127,7 +146,7 @@ class SupervisorCloseApi(GenericAPIView):
     @extend_schema(request=None, responses=ConversationOutputSerializer)
     def post(self, request: Request, pk: int) -> Response:
         _require(request, MANAGE_CONVERSATIONS)
-        conversation = selectors.conversation_get_for_agent(user=request.user, pk=pk)
+        conversation = _supervised_conversation(request, pk, MANAGE_CONVERSATIONS)
         conversation = services.supervisor_conversation_close(
             supervisor=request.user, conversation=conversation
         )
@@ -140,10 +159,11 @@ class SupervisorWhisperApi(GenericAPIView):
     serializer_class = MessageOutputSerializer
 
     @extend_schema(request=WhisperInputSerializer, responses={201: MessageOutputSerializer})
+    @idempotent
     def post(self, request: Request, pk: int) -> Response:
         _require(request, MONITOR)
+        conversation = _supervised_conversation(request, pk, MONITOR)
         data = _valid(WhisperInputSerializer, request.data)
-        conversation = selectors.conversation_get_for_agent(user=request.user, pk=pk)
         message = services.conversation_whisper(
             supervisor=request.user, conversation=conversation, body=data["body"]
         )
@@ -160,8 +180,8 @@ class SupervisorBargeApi(GenericAPIView):
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
         _require(request, MONITOR)
+        conversation = _supervised_conversation(request, pk, MONITOR)
         data = _valid(BargeInputSerializer, request.data)
-        conversation = selectors.conversation_get_for_agent(user=request.user, pk=pk)
         message = services.conversation_barge(
             supervisor=request.user,
             conversation=conversation,

@@ -42,6 +42,7 @@ from .closing import (
     wrap_up_expire,
 )
 from .contact_moves import conversation_move
+from .custom_fields import conversation_custom_fields_set
 from .handover import (
     conference_invite,
     conversation_leave,
@@ -97,6 +98,7 @@ __all__ = [
     "conference_invite",
     "continuation_window",
     "conversation_barge",
+    "conversation_custom_fields_set",
     "conversation_end",
     "conversation_leave",
     "conversation_monitor",

@@ -15,7 +15,9 @@ const composer = document.getElementById("composer");
 const TEXT = strings("desktop-strings");
 
 function errorText(data, response) {
-  return data.detail || format(TEXT.error, { status: response.status });
+  // Errors are {"error": {"code", "message", "fields"}} (contactcenter.exceptions.DomainError).
+  const message = data && data.error && data.error.message;
+  return message || format(TEXT.error, { status: response.status });
 }
 
 function csrfToken() {

@@ -90,7 +90,7 @@ document.addEventListener("submit", async (event) => {
   if (button) button.disabled = true;
   try {
     const { response, data } = await postForm(form);
-    if (!response.ok) errorBox.textContent = data.detail || format(TEXT.error, { status: response.status });
+    if (!response.ok) errorBox.textContent = data.error?.message || format(TEXT.error, { status: response.status });
   } catch (error) {
     console.error(error);
     errorBox.textContent = TEXT.network_error || "";

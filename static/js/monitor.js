@@ -105,7 +105,7 @@ document.querySelectorAll("form.js-monitor-action").forEach((form) => {
         appendNewMessages();
         refreshHeader();
       } else {
-        errorBox.textContent = data.detail || format(TEXT.error, { status: response.status });
+        errorBox.textContent = data.error?.message || format(TEXT.error, { status: response.status });
       }
     } catch (error) {
       console.error(error);

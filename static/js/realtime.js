@@ -4,6 +4,7 @@
 
 const HEARTBEAT_MS = 20000;
 const MAX_BACKOFF_MS = 15000;
+const SIGNED_OUT_RELOAD_MS = 1000;
 
 export class EventSocket {
   // path: the websocket path ("/ws/agent/"). cursor: the page's data-event-cursor.
@@ -21,6 +22,12 @@ export class EventSocket {
     this.heartbeat = null;
     this.socket = null;
     this.stopped = false;
+    // Set while the page navigates away (the logout form's own post among others): the session
+    // closing under a page that is leaving anyway must not reload it over the next page.
+    this.leaving = false;
+    window.addEventListener("beforeunload", () => {
+      this.leaving = true;
+    });
     this.listeners = { event: [], message: [], status: [] };
   }
 
@@ -56,7 +63,9 @@ export class EventSocket {
       if (event.code === 4401) {
         // The login session ended (logout elsewhere, expiry): the page cannot stay live.
         this.status("signed-out");
-        this.onReload();
+        setTimeout(() => {
+          if (!this.leaving) this.onReload();
+        }, SIGNED_OUT_RELOAD_MS);
         return;
       }
       this.status("reconnecting");

@@ -25,7 +25,7 @@ async function post(form) {
 }
 
 function errorText(data, response) {
-  return data.detail || format(TEXT.error, { status: response.status });
+  return data.error?.message || format(TEXT.error, { status: response.status });
 }
 
 let refreshing = null;

@@ -27,8 +27,7 @@
   var host = document.createElement("div");
   host.setAttribute("data-cc-chat", slug);
   var root = host.attachShadow ? host.attachShadow({ mode: "open" }) : host;
-  var style = document.createElement("style");
-  style.textContent = [
+  var css = [
     ":host { all: initial; }",
     ".launcher { position: fixed; right: 20px; bottom: 20px; z-index: 2147483000; display: none;",
     "  align-items: center; gap: 8px; padding: 12px 18px; border: 0; border-radius: 999px;",
@@ -68,7 +67,17 @@
   frame.setAttribute("allow", "clipboard-write");
   panel.appendChild(frame);
 
-  root.appendChild(style);
+  // A constructed stylesheet is not inline style: pages with a strict Content-Security-Policy
+  // (style-src without 'unsafe-inline', like this server's own) keep the widget styled.
+  if (host.attachShadow && "adoptedStyleSheets" in root && "replaceSync" in CSSStyleSheet.prototype) {
+    var sheet = new CSSStyleSheet();
+    sheet.replaceSync(css);
+    root.adoptedStyleSheets = [sheet];
+  } else {
+    var style = document.createElement("style");
+    style.textContent = css;
+    root.appendChild(style);
+  }
   root.appendChild(panel);
   root.appendChild(launcher);
 

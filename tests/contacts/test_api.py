@@ -1,20 +1,15 @@
 """Contacts API: /api/v1/contacts/ with Token auth."""
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from contacts.models import Contact, ContactMerge, IdempotencyKey, Identity
+from contactcenter.models import IdempotencyKey
+from contacts.models import Contact, ContactMerge, Identity
 from tests.factories import ContactFactory, IdentityFactory
+from tests.support.api import api_for, error_of
 from tests.utils import count_queries
 
 URL = "/api/v1/contacts/"
-
-
-def api_for(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
-    return client
 
 
 @pytest.fixture
@@ -71,8 +66,9 @@ def test_create_with_an_invalid_phone_is_a_400_naming_the_field_and_stores_nothi
     )
 
     assert response.status_code == 400
-    assert response.json()["field"] == "identities[0].value"
-    assert "555" in response.json()["detail"]
+    error = error_of(response)
+    assert list(error["fields"]) == ["identities[0].value"]
+    assert "555" in error["message"]
     assert not Contact.objects.exists()
 
 
@@ -85,9 +81,9 @@ def test_create_with_an_identity_owned_by_another_contact_is_a_409_naming_it(api
     )
 
     assert response.status_code == 409
-    body = response.json()
-    assert body["contact_id"] == ana.pk
-    assert "Ana Díaz" in body["detail"]
+    error = error_of(response)
+    assert error["contact_id"] == ana.pk
+    assert "Ana Díaz" in error["message"]
     assert Contact.objects.count() == 1
 
 
@@ -95,7 +91,7 @@ def test_create_with_an_identity_owned_by_another_contact_is_a_409_naming_it(api
 def test_create_with_a_too_long_name_is_a_400_naming_the_field(api):
     response = api.post(URL, {"first_name": "x" * 121}, format="json")
     assert response.status_code == 400
-    assert "first_name" in response.json()
+    assert "first_name" in error_of(response)["fields"]
 
 
 @pytest.mark.django_db
@@ -117,7 +113,7 @@ def test_lookup_by_email_ignores_case_and_unknown_finds_nothing(api, ana):
 def test_lookup_with_an_invalid_phone_is_a_400_naming_the_field(api, ana):
     response = api.get(URL, {"phone": "call me"})
     assert response.status_code == 400
-    assert response.json()["field"] == "phone"
+    assert list(error_of(response)["fields"]) == ["phone"]
 
 
 @pytest.mark.django_db
@@ -165,7 +161,7 @@ def test_update_of_a_merged_contact_is_a_409_naming_the_survivor(api, ana):
     merged = ContactFactory(merged_into=ana)
     response = api.patch(f"{URL}{merged.pk}/", {"company": "X"}, format="json")
     assert response.status_code == 409
-    assert response.json()["contact_id"] == ana.pk
+    assert error_of(response)["contact_id"] == ana.pk
 
 
 @pytest.mark.django_db
@@ -193,7 +189,7 @@ def test_adding_an_identity_of_another_contact_is_a_409(api, ana):
         f"{URL}{other.pk}/identities/", {"kind": "phone", "value": "4155550100"}, format="json"
     )
     assert response.status_code == 409
-    assert response.json()["contact_id"] == ana.pk
+    assert error_of(response)["contact_id"] == ana.pk
 
 
 @pytest.mark.django_db
@@ -238,7 +234,7 @@ def test_merge_with_a_bad_field_choice_is_a_400_naming_it(ana, supervisor):
         format="json",
     )
     assert response.status_code == 400
-    assert response.json()["field"] == "field_choices.notes"
+    assert list(error_of(response)["fields"]) == ["field_choices.notes"]
 
 
 # --- Idempotency-Key ------------------------------------------------------------------------
@@ -258,11 +254,13 @@ def test_a_repeated_idempotency_key_returns_the_first_response_and_creates_once(
 
 
 @pytest.mark.django_db
-def test_an_idempotency_key_reused_for_another_request_is_a_409(api):
+def test_an_idempotency_key_reused_for_another_request_is_a_422(api):
     api.post(URL, {"first_name": "Bo"}, format="json", HTTP_IDEMPOTENCY_KEY="k")
     response = api.post(URL, {"first_name": "Cy"}, format="json", HTTP_IDEMPOTENCY_KEY="k")
-    assert response.status_code == 409
-    assert response.json()["field"] == "Idempotency-Key"
+    assert response.status_code == 422
+    error = error_of(response)
+    assert error["code"] == "idempotency_key_reused"
+    assert list(error["fields"]) == ["Idempotency-Key"]
     assert Contact.objects.count() == 1
 
 
@@ -305,3 +303,13 @@ def test_the_openapi_schema_generates_and_validates(tmp_path):
     call_command("spectacular", "--validate", "--file", str(tmp_path / "schema.yml"))
     schema = (tmp_path / "schema.yml").read_text()
     assert "IdentityKindEnum" in schema  # named without collisions
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("custom_fields", [{"tier": "gold\x00"}, {"ti\x00er": "gold"}])
+def test_a_null_character_in_custom_fields_is_a_400_not_a_500(api, custom_fields):
+    """PostgreSQL cannot store NUL in JSON: refused before it gets there."""
+    response = api.post(URL, {"first_name": "Bo", "custom_fields": custom_fields}, format="json")
+    assert response.status_code == 400
+    assert list(error_of(response)["fields"]) == ["custom_fields"]
+    assert not Contact.objects.exists()

@@ -184,7 +184,7 @@ def test_only_the_cases_agent_or_a_supervisor_sets_its_state(
     assert response.status_code == 200
     assert response.json()["case_state"] == "pending"
     bad = client.post(pend, {"reason": "docs", "follow_up_at": "tomorrow"})
-    assert bad.status_code == 400 and bad.json()["field"] == "follow_up_at"
+    assert bad.status_code == 400 and list(bad.json()["error"]["fields"]) == ["follow_up_at"]
 
 
 # --- Work queues ------------------------------------------------------------------------------

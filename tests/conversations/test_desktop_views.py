@@ -124,7 +124,7 @@ def test_empty_reply_gets_a_400_naming_the_field(client, agent_a):
     response = client.post(reverse("conversation-reply", args=[conversation.pk]), {"body": ""})
 
     assert response.status_code == 400
-    assert response.json()["field"] == "body"
+    assert list(response.json()["error"]["fields"]) == ["body"]
 
 
 @pytest.mark.django_db
@@ -173,7 +173,7 @@ def test_invalid_agent_state_is_a_400(client, agent_a):
     client.force_login(agent_a)
     response = client.post(reverse("agent-state"), {"state": "partying"})
     assert response.status_code == 400
-    assert response.json()["field"] == "state"
+    assert list(response.json()["error"]["fields"]) == ["state"]
 
 
 # The supervisor's queue figures are the floor view's now: tests/conversations/test_floor.py.

@@ -276,8 +276,8 @@ def test_assign_to_an_agent_over_capacity_answers_409_naming_the_field(
     )
 
     assert response.status_code == 409
-    assert response.json()["field"] == "agent"
-    assert "over capacity" in response.json()["detail"]
+    assert list(response.json()["error"]["fields"]) == ["agent"]
+    assert "over capacity" in response.json()["error"]["message"]
 
 
 def test_assign_without_an_agent_is_a_400_naming_the_field(client, supervisor, service_a):
@@ -285,7 +285,7 @@ def test_assign_without_an_agent_is_a_400_naming_the_field(client, supervisor, s
     client.force_login(supervisor)
     response = client.post(reverse("supervisor-assign", args=[interaction.pk]), {}, **JSON)
     assert response.status_code == 400
-    assert response.json()["field"] == "agent"
+    assert list(response.json()["error"]["fields"]) == ["agent"]
 
 
 def test_a_plain_form_comes_back_to_the_floor_with_a_message(client, supervisor, agent_a):
@@ -329,7 +329,7 @@ def test_monitor_page_whisper_and_barge_over_http(client, supervisor, agent_a, s
     empty = client.post(reverse("supervisor-whisper", args=[conversation.pk]), {}, **JSON)
 
     assert whisper.status_code == barge.status_code == 200
-    assert (empty.status_code, empty.json()["field"]) == (400, "body")
+    assert (empty.status_code, list(empty.json()["error"]["fields"])) == (400, ["body"])
     rows = client.get(reverse("monitor-messages", args=[conversation.pk])).content.decode()
     assert "Psst" in rows and "Hello there" in rows and "is monitoring" in rows
     header = client.get(reverse("monitor", args=[conversation.pk]), {"fragment": "header"})
@@ -351,7 +351,7 @@ def test_transfer_and_close_over_http(client, supervisor, agent_a, service_a, se
     closed = client.post(reverse("supervisor-close", args=[second.pk]), **JSON)
 
     assert moved.status_code == 200
-    assert (bad.status_code, bad.json()["field"]) == (400, "target")
+    assert (bad.status_code, list(bad.json()["error"]["fields"])) == (400, ["target"])
     assert closed.status_code == 200
     assert gone.status_code == 404
     assert Conversation.objects.get(pk=second.pk).status == "wrap_up"

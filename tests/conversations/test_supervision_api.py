@@ -59,7 +59,12 @@ def test_a_supervisor_acts_through_the_api(client, supervisor, agent_a, service_
     assert (whisper.status_code, whisper.json()["kind"]) == (201, "note")
     assert (barge.status_code, barge.json()["direction"]) == (201, "outbound")
     assert (assign.status_code, assign.json()["state"]) == (200, "offered")
-    assert state.json() == {"state": "not_ready", "reason": "1:1", "since": state.json()["since"]}
+    assert state.json() == {
+        "state": "not_ready",
+        "reason": "1:1",
+        "since": state.json()["since"],
+        "requested_state": "",
+    }
     assert (closed.status_code, closed.json()["status"]) == (200, "wrap_up")
     logged_out = post(client, "api-supervisor-agent-state", agent_a.pk, {"state": "logged_out"})
     assert logged_out.json()["state"] == AgentState.LOGGED_OUT
@@ -92,7 +97,7 @@ def test_agents_and_outsiders_get_403_from_every_supervisor_endpoint(
     ):
         response = post(client, name, pk, data)
         assert response.status_code == 403, name
-        assert response.json()["error"] == "forbidden"
+        assert response.json()["error"]["code"] == "forbidden"
     assert not Message.objects.exists()
     assert not Offer.objects.exists()
 
@@ -115,9 +120,9 @@ def test_bad_input_is_a_400_naming_the_field(client, supervisor, agent_a, servic
     queued = waiting(service_a)
     client.force_login(supervisor)
     response = post(client, "api-supervisor-assign", queued.pk, {"agent": "nobody"})
-    assert (response.status_code, response.json()["field"]) == (400, "agent")
+    assert (response.status_code, list(response.json()["error"]["fields"])) == (400, ["agent"])
     response = post(client, "api-supervisor-agent-state", agent_a.pk, {"state": "dancing"})
-    assert (response.status_code, response.json()["field"]) == (400, "state")
+    assert (response.status_code, list(response.json()["error"]["fields"])) == (400, ["state"])
 
 
 def test_over_capacity_is_a_409_with_the_reason(client, supervisor, agent_a, service_a):
@@ -127,8 +132,8 @@ def test_over_capacity_is_a_409_with_the_reason(client, supervisor, agent_a, ser
     client.force_login(supervisor)
     response = post(client, "api-supervisor-assign", queued.pk, {"agent": agent_a.pk})
     assert response.status_code == 409
-    assert response.json()["field"] == "agent"
-    assert "is over capacity" in response.json()["detail"]
+    assert list(response.json()["error"]["fields"]) == ["agent"]
+    assert "is over capacity" in response.json()["error"]["message"]
 
 
 def test_barge_in_sends_once_per_idempotency_key(client, supervisor, agent_a, service_a):

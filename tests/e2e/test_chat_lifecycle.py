@@ -98,22 +98,24 @@ def test_logging_out_is_logged_out_everywhere_and_logging_in_is_the_configured_s
     browser, page, chat_customer, shared_asgi_server, agent_a, supervisor, website_chat_a
 ):
     server = shared_asgi_server
+    AgentProfile.objects.filter(user=supervisor).update(state=AgentState.LOGGED_OUT)
     login(page, server.url, agent_a.username)
     page.locator("#logout-form button[type=submit]").click()
     page.wait_for_url(f"{server.url}/accounts/login/")
 
     profile = AgentProfile.objects.get(user=agent_a)
     assert (profile.state, profile.not_ready_reason) == (AgentState.LOGGED_OUT, "")
-    # The supervisor's floor view shows the agent as logged out...
+    # A customer gets the offline message form, not a queue...
+    chat = open_chat(chat_customer, server)
+    expect(chat.locator("#chat-offline")).to_be_visible()
+    expect(chat.locator("#offline-heading")).to_have_text("Nobody is available to chat right now.")
+    # ... and the supervisor's floor view shows the agent as logged out (the supervisor, a member
+    # of the service's team, logs in after: they would be someone to wait for).
     boss = agent_desktop(browser, server, supervisor.username)
     boss.goto(f"{server.url}/supervisor/")
     row = boss.locator(f'.agent-row[data-agent-id="{agent_a.pk}"]')
     expect(row).to_have_attribute("data-state", "logged_out")
     expect(row.locator(".agent-state")).to_contain_text("Logged out")
-    # ... and a customer gets the offline message form, not a queue.
-    chat = open_chat(chat_customer, server)
-    expect(chat.locator("#chat-offline")).to_be_visible()
-    expect(chat.locator("#offline-heading")).to_have_text("Nobody is available to chat right now.")
 
     # Logging in again: Not Ready (no default reason configured) ...
     login(page, server.url, agent_a.username)

@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contactcenter import realtime
 from contactcenter.models import Event
 from conversations.models import Interaction, Message
+from conversations.selectors import agent_service_ids, is_supervisor
 from tests.support.services import AgentHttp, AgentSocketClient
 from tests.support.twilio_standin import signed_post
 
@@ -29,9 +30,11 @@ def socket_for(server, agent, cursor: int, *, ping_seconds: float = 5) -> AgentS
 
 
 def audiences_of(user) -> list[str]:
+    """What the agent socket joins: the agent, supervisors if one, their services' queues."""
     audiences = [realtime.agent_audience(user.pk)]
-    if user.is_staff:
+    if is_supervisor(user):
         audiences.append(realtime.SUPERVISORS)
+    audiences += [realtime.service_audience(pk) for pk in agent_service_ids(user=user)]
     return audiences
 
 

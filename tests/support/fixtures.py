@@ -133,6 +133,8 @@ def server_environment(
             # events never reach our pages, its workers never take our tasks (nor ours theirs).
             "CHANNEL_LAYER_PREFIX": key_prefix,
             "CELERY_KEY_PREFIX": f"{key_prefix}:",
+            # ...and rate limits of their own (every browser of a run is 127.0.0.1).
+            "RATE_LIMIT_KEY_PREFIX": f"{key_prefix}:",
             "TWILIO_ACCOUNT_SID": TWILIO_TEST_SID,
             "TWILIO_AUTH_TOKEN": TWILIO_TEST_TOKEN,
             "TWILIO_API_BASE_URL": twilio_base_url,

@@ -26,9 +26,12 @@ def watch(mailbox_id: int, stop: threading.Event) -> None:
     while not stop.is_set():
         try:
             mailbox_poll(mailbox_id=mailbox_id)
-            if not mailbox_wait_for_mail(
+            # With IDLE, poll again as soon as it ends (mail came, or the wait timed out: mail
+            # delivered between the poll and the IDLE is only seen by the next poll).
+            idle = mailbox_wait_for_mail(
                 mailbox_id=mailbox_id, timeout=settings.EMAIL_IMAP_IDLE_SECONDS
-            ):
+            )
+            if idle is None:
                 stop.wait(settings.EMAIL_IMAP_POLL_SECONDS)
         except ImapError as exc:
             logger.warning("mailbox %s: %s; trying again in %s s", mailbox_id, exc, RETRY_SECONDS)

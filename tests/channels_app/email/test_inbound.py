@@ -112,7 +112,7 @@ def test_webhook_refuses_bad_input_naming_the_field(
 ):
     response = post_raw(client, raw)
     assert response.status_code == status
-    assert response.json()["field"] == field
+    assert list(response.json()["error"]["fields"]) == [field]
     assert Message.objects.count() == 0
 
 
@@ -120,7 +120,7 @@ def test_webhook_refuses_an_email_over_the_size_limit(client, email_entry_point_
     settings.EMAIL_MAX_MESSAGE_BYTES = 2000
     response = post_raw(client, customer_email(body="x" * 5000))
     assert response.status_code == 413
-    assert response.json()["field"] == "email"
+    assert list(response.json()["error"]["fields"]) == ["email"]
     assert Message.objects.count() == 0
 
 

@@ -355,7 +355,7 @@ def test_the_composer_endpoint_sends_with_files_for_the_conversations_agent_only
     assert message.email_attachments.get().filename == "plan.txt"
 
     bad = client.post(url, {"body": "x", "to": "maria@example.com", "email_cc": "bad"})
-    assert bad.status_code == 400 and bad.json()["field"] == "cc"
+    assert bad.status_code == 400 and list(bad.json()["error"]["fields"]) == ["cc"]
 
 
 def test_send_again_answers_what_the_failed_email_answered(

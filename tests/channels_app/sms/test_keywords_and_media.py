@@ -84,7 +84,7 @@ def test_a_later_reply_to_an_opted_out_contact_is_refused_with_a_clear_message(
     assert 'data-flag="do-not-text"' in page
     assert "opted out of SMS" in page  # the system line in the timeline
     assert response.status_code == 400
-    assert response.json()["detail"] == (
+    assert response.json()["error"]["message"] == (
         "This contact has opted out of SMS (STOP); nothing was sent."
     )
     assert not Message.objects.filter(direction="outbound").exists()

@@ -105,7 +105,7 @@ def test_inbound_to_unknown_number_is_404_naming_it(twilio_post, sms_entry_point
     response = twilio_post(INBOUND, inbound_params(To="+15005550999"))
 
     assert response.status_code == 404
-    assert "+15005550999" in response.json()["detail"]
+    assert "+15005550999" in response.json()["error"]["message"]
     assert Message.objects.count() == 0
 
 
@@ -114,7 +114,7 @@ def test_inbound_from_invalid_number_is_400_naming_the_field(twilio_post, sms_en
     response = twilio_post(INBOUND, inbound_params(From="not-a-number"))
 
     assert response.status_code == 400
-    assert response.json()["field"] == "From"
+    assert list(response.json()["error"]["fields"]) == ["From"]
     assert Contact.objects.count() == 0
 
 
