@@ -117,6 +117,7 @@ CATALOGUE = {
     CONVERSATION_LEFT: "An agent left a conference.",
     CONVERSATION_PARTICIPANTS_CHANGED: "A participant joined or left a conversation.",
     CONVERSATION_CONTACT_CHANGED: "The conversation was moved to another contact.",
+    CONVERSATION_CASE_CHANGED: "The case state of an email conversation changed.",
     CONVERSATION_UPDATED: "The conversation's custom fields changed.",
     INTERACTION_STARTED: "A new channel leg started inside a conversation.",
     INTERACTION_ENDED: "A channel leg ended.",
@@ -130,6 +131,7 @@ CATALOGUE = {
     QUEUE_CHANGED: "A service's queue changed (someone joined or left it).",
     AGENT_STATE_CHANGED: "An agent's state changed.",
     AGENT_STATE_REQUESTED: "An agent asked for Not Ready while busy (applies after the work).",
+    SUPERVISOR_WHISPER: "A supervisor whispered to the agents of a conversation.",
 }
 
 

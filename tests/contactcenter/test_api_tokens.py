@@ -132,7 +132,7 @@ def test_keys_of_the_old_authtoken_app_keep_working(agent_a):
     from django.apps import apps as global_apps
     from django.db import connection
 
-    migration = importlib.import_module("contactcenter.migrations.0003_import_authtoken_tokens")
+    migration = importlib.import_module("contactcenter.migrations.0005_import_authtoken_tokens")
     legacy_key = "9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b"
     with connection.cursor() as cursor:
         cursor.execute(

@@ -49,7 +49,7 @@ def test_item1_agents_cannot_post_fake_customer_sms_nor_read_the_outbox(
         client.force_login(agent_a)
         assert client.get(reverse("channels-outbox")).status_code == 404
         assert simulate(client, sms_number).status_code == 404
-        assert "SMS outbox" not in client.get("/").content.decode()
+        assert "Local outbox" not in client.get("/").content.decode()
     assert not Message.objects.exists() and not Contact.objects.exists()
 
     settings.DEMO_MODE = False
@@ -69,7 +69,7 @@ def test_item1_in_demo_mode_supervisors_may_play_the_customer(
     assert page.status_code == 200
     assert run_on_commit(lambda: simulate(client, sms_number, "Hello")).status_code == 302
     assert Message.objects.get().body == "Hello"
-    assert "SMS outbox" in client.get("/").content.decode()
+    assert "Local outbox" in client.get("/").content.decode()
 
 
 # --- 2. Brute force on the login page ---------------------------------------------------------
@@ -136,7 +136,7 @@ def test_item5_every_page_has_a_strict_content_security_policy(
     pages = [
         (client, "/"),
         (client, reverse("contact-list")),
-        (client, reverse("supervisor-queues")),
+        (client, reverse("floor")),
         (client, reverse("channels-outbox")),
         (admin_client, "/admin/"),
         (admin_client, reverse("admin:contactcenter_apitoken_add")),
@@ -286,7 +286,7 @@ def _response_schema(schema, path, method="get", code="200"):
 
 
 @pytest.mark.django_db
-def test_item8_lists_are_documented_as_pages_and_offers_as_an_array(schema, agent_a, supervisor):
+def test_item8_lists_are_documented_as_pages_and_offers_as_an_array(schema, agent_a, administrator):
     conversations = _response_schema(schema, "/api/v1/conversations/")
     assert conversations["properties"]["results"]["type"] == "array"
     messages = _response_schema(schema, "/api/v1/conversations/{id}/messages/")
@@ -297,7 +297,7 @@ def test_item8_lists_are_documented_as_pages_and_offers_as_an_array(schema, agen
     assert output["agent_username"]["nullable"] is True
 
     InteractionFactory(conversation__agent=None, agent=None)  # waiting: nobody has it yet
-    page = api_for(supervisor).get("/api/v1/conversations/").json()
+    page = api_for(administrator).get("/api/v1/conversations/").json()
     assert set(page) >= {"count", "next", "previous", "results"}
     assert page["results"][0]["agent_username"] is None
     assert isinstance(api_for(agent_a).get("/api/v1/offers/").json(), list)

@@ -38,7 +38,7 @@ def ids(response) -> list[int]:
 
 @pytest.mark.django_db
 def test_conversations_filter_by_contact_service_status_channel_agent_and_update_time(
-    supervisor, agent_a, agent_b, service_a, service_b
+    supervisor, administrator, agent_a, agent_b, service_a, service_b
 ):
     now = timezone.now()
     old = now - timedelta(days=10)
@@ -56,10 +56,12 @@ def test_conversations_filter_by_contact_service_status_channel_agent_and_update
         last_message_at=old,
         closed_at=old,
     )
-    api = api_for(supervisor)
+    api = api_for(administrator)
     url = "/api/v1/conversations/"
 
     assert set(ids(api.get(url))) == {a.pk, b.pk, closed.pk}
+    # A supervisor sees the services of their teams only.
+    assert set(ids(api_for(supervisor).get(url))) == {a.pk, closed.pk}
     assert ids(api.get(url, {"contact": a.contact_id})) == [a.pk]
     assert set(ids(api.get(url, {"service": service_a.pk}))) == {a.pk, closed.pk}
     assert ids(api.get(url, {"status": "closed"})) == [closed.pk]
@@ -191,15 +193,14 @@ def test_interactions_are_those_of_visible_conversations(agent_a, agent_b):
 
 
 @pytest.mark.django_db
-def test_agents_see_themselves_supervisors_see_and_force_everyone(
-    agent_a, agent_b, supervisor, run_on_commit
+def test_agents_see_themselves_supervisors_see_and_force_their_teams_administrators_everyone(
+    agent_a, agent_b, supervisor, administrator, run_on_commit
 ):
     assert ids(api_for(agent_a).get("/api/v1/agents/")) == [agent_a.pk]
-    assert set(ids(api_for(supervisor).get("/api/v1/agents/"))) == {
-        agent_a.pk,
-        agent_b.pk,
-        supervisor.pk,
-    }
+    assert set(ids(api_for(supervisor).get("/api/v1/agents/"))) == {agent_a.pk, supervisor.pk}
+    assert {agent_a.pk, agent_b.pk, supervisor.pk} <= set(
+        ids(api_for(administrator).get("/api/v1/agents/"))
+    )
     own = run_on_commit(
         lambda: api_for(agent_a).post(
             f"/api/v1/agents/{agent_a.pk}/state/",
@@ -213,8 +214,12 @@ def test_agents_see_themselves_supervisors_see_and_force_everyone(
         f"/api/v1/agents/{agent_b.pk}/state/", {"state": "not_ready"}, format="json"
     )
     assert other.status_code == 404
+    outside = api_for(supervisor).post(
+        f"/api/v1/agents/{agent_b.pk}/state/", {"state": "logged_out"}, format="json"
+    )
+    assert outside.status_code == 404  # agent B works service B, outside the supervisor's teams
     forced = run_on_commit(
-        lambda: api_for(supervisor).post(
+        lambda: api_for(administrator).post(
             f"/api/v1/agents/{agent_b.pk}/state/", {"state": "logged_out"}, format="json"
         )
     )
@@ -228,7 +233,7 @@ def test_agents_see_themselves_supervisors_see_and_force_everyone(
 
 @pytest.mark.django_db
 def test_services_show_their_live_queue_and_dispositions(
-    agent_a, supervisor, service_a, service_b, run_on_commit
+    agent_a, administrator, service_a, service_b, run_on_commit
 ):
     DispositionFactory(service=service_a, name="Resolved")
     DispositionFactory(service=service_b, name="Escalated")
@@ -251,7 +256,7 @@ def test_services_show_their_live_queue_and_dispositions(
     assert detail["queue"]["waiting"] + detail["queue"]["answered"] >= 1
     assert [d["name"] for d in detail["dispositions"]] == ["Resolved"]
     assert [d["name"] for d in api.get("/api/v1/dispositions/").json()["results"]] == ["Resolved"]
-    everything = api_for(supervisor).get("/api/v1/dispositions/", {"service": service_b.pk})
+    everything = api_for(administrator).get("/api/v1/dispositions/", {"service": service_b.pk})
     assert [d["name"] for d in everything.json()["results"]] == ["Escalated"]
 
 

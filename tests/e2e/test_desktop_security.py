@@ -51,15 +51,24 @@ def second_agent_page(browser, server, username):
     return page
 
 
-def websocket_opens(page, path: str) -> bool:
-    """Whether the server accepts a websocket the page opens to ``path``."""
+def may_watch(page, conversation_id: int) -> bool:
+    """Whether the desktop socket lets the page watch a conversation (its typing and reads): the
+    server answers an error for a conversation the agent may not see, and nothing otherwise."""
     return page.evaluate(
-        """(path) => new Promise((resolve) => {
-            const socket = new WebSocket(`ws://${location.host}${path}`);
-            socket.onopen = () => { socket.close(); resolve(true); };
+        """(id) => new Promise((resolve) => {
+            const socket = new WebSocket(`ws://${location.host}/ws/agent/`);
+            socket.onopen = () => {
+                socket.send(JSON.stringify({type: "watch", conversation_id: id}));
+                socket.send(JSON.stringify({type: "ping"}));
+            };
+            socket.onmessage = (message) => {
+                const frame = JSON.parse(message.data);
+                if (frame.type === "error") { socket.close(); resolve(false); }
+                if (frame.type === "pong") { socket.close(); resolve(true); }
+            };
             socket.onclose = () => resolve(false);
         })""",
-        path,
+        conversation_id,
     )
 
 
@@ -117,9 +126,9 @@ def test_agent_b_cannot_open_act_on_or_subscribe_to_agent_a_conversation_nor_hea
         (f"/offers/{waiting.pk}/reject/", {}),
     ):
         assert post_as(bob, path, data).status == 404, path
-    # Over websockets: the conversation's chat panel socket is refused.
-    assert not websocket_opens(bob, f"/ws/chat/agent/{pk}/")
-    assert websocket_opens(alice, f"/ws/chat/agent/{pk}/")
+    # Over websockets: watching the conversation (its typing and reads) is refused.
+    assert not may_watch(bob, pk)
+    assert may_watch(alice, pk)
     assert state_of_the_world() == before
     assert shared_twilio_standin.message_requests() == []
 
