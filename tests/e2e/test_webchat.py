@@ -228,6 +228,9 @@ def test_waiting_customers_see_their_position_live_and_closed_hours_show_the_off
 ):
     profile = agent_a.agent_profile
     profile.state = AgentState.NOT_READY
+    # One chat fills the agent: the second customer keeps waiting (first in line) after the first
+    # is taken, instead of being offered at once.
+    profile.capacity_overrides = {"share": {"chat": 100}}
     profile.save()
     agent = page
     login(agent, asgi_server.url, agent_a.username)
