@@ -100,22 +100,22 @@ def closed_loop(
     return asyncio.run(run())
 
 
-def open_loop(requests: list[Request], rate: float) -> LoadResult:
+async def open_loop_async(requests: list[Request], rate: float) -> LoadResult:
     """One request every ``1/rate`` s whatever the answers (a burst: ``rate`` = inf)."""
+    async with _session(0) as session:
+        start = time.perf_counter()
+        tasks = []
+        for n, request in enumerate(requests):
+            delay = start + n / rate - time.perf_counter() if rate != float("inf") else 0
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(_one(session, request)))
+        samples = await asyncio.gather(*tasks)
+        return LoadResult(list(samples), time.perf_counter() - start)
 
-    async def run() -> LoadResult:
-        async with _session(0) as session:
-            start = time.perf_counter()
-            tasks = []
-            for n, request in enumerate(requests):
-                delay = start + n / rate - time.perf_counter() if rate != float("inf") else 0
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                tasks.append(asyncio.create_task(_one(session, request)))
-            samples = await asyncio.gather(*tasks)
-            return LoadResult(list(samples), time.perf_counter() - start)
 
-    return asyncio.run(run())
+def open_loop(requests: list[Request], rate: float) -> LoadResult:
+    return asyncio.run(open_loop_async(requests, rate))
 
 
 def tree_cpu_seconds(pid: int) -> float:
