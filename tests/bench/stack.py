@@ -17,9 +17,11 @@ import json
 import os
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -56,7 +58,23 @@ def bench_redis_url() -> str:
     return _url_with_path(os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0", f"/{REDIS_DB}")
 
 
-class HttpProcess(ManagedProcess):
+class Launched(ManagedProcess):
+    """Started without waiting (``start``), then waited for (``wait_ready``): the stack starts
+    its processes from the main thread (their parent-death signal follows the thread that
+    started them) and waits for all of them together."""
+
+    def _wait_until_ready(self) -> None:
+        pass
+
+    def wait_ready(self) -> None:
+        try:
+            super()._wait_until_ready()
+        except BaseException:
+            self.stop()
+            raise
+
+
+class HttpProcess(Launched):
     """A server process answering HTTP on 127.0.0.1:``port`` once ready."""
 
     def __init__(self, *, name: str, argv: list[str], port: int, env: dict, log_path: Path):
@@ -77,7 +95,7 @@ class HttpProcess(ManagedProcess):
             return False
 
 
-class Worker(ManagedProcess):
+class Worker(Launched):
     ready_timeout = 60.0
 
     def is_ready(self) -> bool:
@@ -161,13 +179,11 @@ class Stack:
         )
         return result.stdout
 
-    def _start(self, process: ManagedProcess) -> ManagedProcess:
+    def _add(self, process: ManagedProcess) -> ManagedProcess:
         self.processes.append(process)
-        return process.start()
+        return process
 
     def start(self) -> Stack:
-        import time
-
         self.twilio = TwilioStandIn(
             account_sid=TWILIO_SID, auth_token=TWILIO_TOKEN, auto_callbacks=()
         ).__enter__()
@@ -187,7 +203,7 @@ class Stack:
     def _start_processes(self) -> None:
         env = self.env
         web_port, ws_port = free_port(), free_port()
-        self.web = self._start(
+        self.web = self._add(
             HttpProcess(
                 name="gunicorn",
                 argv=[
@@ -205,7 +221,7 @@ class Stack:
                 log_path=self.log_dir / "gunicorn.log",
             )
         )
-        self.ws = self._start(
+        self.ws = self._add(
             HttpProcess(
                 name="uvicorn",
                 argv=[
@@ -235,7 +251,7 @@ class Stack:
                 ["--concurrency", "4", "--prefetch-multiplier", "1"],
             ),
         ):
-            self._start(
+            self._add(
                 Worker(
                     name=f"worker-{name}",
                     argv=[
@@ -257,6 +273,11 @@ class Stack:
                     log_path=self.log_dir / f"worker-{name}.log",
                 )
             )
+        for process in self.processes:
+            process.start()
+        with ThreadPoolExecutor(max_workers=len(self.processes)) as pool:
+            for future in [pool.submit(process.wait_ready) for process in self.processes]:
+                future.result()
 
     def stop(self) -> None:
         for process in reversed(self.processes):
