@@ -36,27 +36,23 @@ def queue_events(socket, since: float) -> dict[int, float]:
     return first
 
 
+def agent_client(stack, user_id: int) -> tuple[str, dict, bool]:
+    """A desktop's socket of ``user_id`` for :func:`fleet`: session cookie, same origin."""
+    cookie = "; ".join(f"{k}={v}" for k, v in agent_cookies(stack, user_id).items())
+    return str(user_id), {"Origin": stack.ws.url, "Cookie": cookie}, True
+
+
 async def run(stack, config, agents: list[int]):
     origin = stack.ws.url
     ws_base = origin.replace("http://", "ws://")
     cursor = latest_event_id(stack)
-    agent_clients = [
-        (
-            str(user_id),
-            {
-                "Origin": origin,
-                "Cookie": "; ".join(f"{k}={v}" for k, v in agent_cookies(stack, user_id).items()),
-            },
-            {"type": "hello", "cursor": cursor, "seen": []},
-        )
-        for user_id in agents
-    ]
-    bare_clients = [(f"bare{n}", {"Origin": origin}, None) for n in range(len(agents))]
+    agent_clients = [agent_client(stack, user_id) for user_id in agents]
+    bare_clients = [(f"bare{n}", {"Origin": origin}, False) for n in range(len(agents))]
     count = config.size(100, 5)
     rate = config.size(20, 10)
     latencies, bare_latencies, missed, bare_missed, errors = [], [], 0, 0, 0
     async with (
-        fleet(f"{ws_base}/ws/agent/", agent_clients) as agent_sockets,
+        fleet(f"{ws_base}/ws/agent/", agent_clients, cursor=cursor) as agent_sockets,
         fleet(f"{ws_base}/ws/bench/bare/", bare_clients) as bare_sockets,
     ):
         for round_number in range(config.rounds):
