@@ -81,6 +81,12 @@ def stack(config, report, tmp_path_factory):
         built.stop()
 
 
+@pytest.fixture(autouse=True)
+def quiet(stack):
+    """Each benchmark starts on a quiet stack (nothing queued, nothing routing)."""
+    stack.quiesce()
+
+
 @pytest.fixture
 def csrf_token() -> str:
     return secrets.token_hex(16)

@@ -23,6 +23,7 @@ class Socket:
     received: list[tuple[float, dict]] = field(default_factory=list)
     event_ids: list[int] = field(default_factory=list)
     connections: int = 0
+    failures: list[str] = field(default_factory=list)
     ready: asyncio.Event = field(default_factory=asyncio.Event)
 
     def hello(self) -> dict:
@@ -64,8 +65,9 @@ async def _run(socket: Socket, url: str, headers: dict, speaks_hello: bool, retr
     while True:
         try:
             await _session(socket, url, headers, speaks_hello)
-        except (OSError, TimeoutError, Exception) as exc:
-            if not retry or isinstance(exc, asyncio.CancelledError):
+        except Exception as exc:
+            socket.failures.append(f"{type(exc).__name__}: {exc}")
+            if not retry:
                 raise
         socket.ready.clear()
         await asyncio.sleep(random.uniform(0.2, 1.0))

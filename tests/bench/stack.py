@@ -58,6 +58,17 @@ def bench_redis_url() -> str:
     return _url_with_path(os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0", f"/{REDIS_DB}")
 
 
+def _running_tasks(client, unacked_key: str) -> int:
+    """Tasks a worker took and has not finished, leaving out those waiting for their ETA (offer
+    expiries scheduled minutes ahead)."""
+    running = 0
+    for raw in client.hvals(unacked_key):
+        message = json.loads(raw)[0]
+        if not message.get("headers", {}).get("eta"):
+            running += 1
+    return running
+
+
 class Launched(ManagedProcess):
     """Started without waiting (``start``), then waited for (``wait_ready``): the stack starts
     its processes from the main thread (their parent-death signal follows the thread that
@@ -141,6 +152,37 @@ class Stack:
         with psycopg.connect(self.database_url, autocommit=True) as db:
             cursor = db.execute(query, params)
             return cursor.fetchall() if cursor.description else []
+
+    def quiesce(self, timeout: float = 120) -> float:
+        """Leave no work of an earlier benchmark behind: queued and offered interactions leave the
+        queue, live offers are cancelled, every agent is Not Ready, and the Celery queues are
+        drained (nothing waiting, nothing running). Returns the seconds waited."""
+        self.sql(
+            "update conversations_offer set state = 'cancelled', ended_at = now() "
+            "where state = 'offered'"
+        )
+        self.sql(
+            "update conversations_interaction set state = 'ended', ended_at = now() "
+            "where state in ('queued', 'offered')"
+        )
+        self.sql("update conversations_agentprofile set state = 'not_ready'")
+        import redis
+
+        client = redis.Redis.from_url(self.redis_url)
+        started = time.monotonic()
+        try:
+            while True:
+                waiting = sum(
+                    client.llen(f"{self.key_prefix}:{queue}")
+                    for queue in ("realtime", "outbound", "maintenance")
+                )
+                if waiting == 0 and _running_tasks(client, f"{self.key_prefix}:unacked") == 0:
+                    return time.monotonic() - started
+                if time.monotonic() - started > timeout:
+                    raise AssertionError(f"Celery queues not drained after {timeout}s")
+                time.sleep(0.2)
+        finally:
+            client.close()
 
     # --- processes --------------------------------------------------------------------------
 

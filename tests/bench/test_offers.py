@@ -16,11 +16,8 @@ TARGET_P99_MS = 250.0
 
 
 def prepare(stack, ready: list[int]) -> None:
-    """Only ``ready`` are Ready; what earlier benchmarks left queued leaves the queue."""
-    stack.sql(
-        "update conversations_interaction set state = 'ended', ended_at = now() "
-        "where state = 'queued'"
-    )
+    """Every round alike: nothing queued or offered, the workers idle, only ``ready`` Ready."""
+    stack.quiesce()
     stack.sql(
         "update conversations_agentprofile set state = case when user_id = any(%s) "
         "then 'ready' else 'not_ready' end, last_routed_at = null, ready_since = now(), "
@@ -57,10 +54,13 @@ def violations(stack) -> tuple[int, int]:
     return double, over
 
 
-def run(stack, config, *, count: int, rate: float) -> tuple[list[float], int, int]:
+def run(
+    stack, config, *, ready: list[int], count: int, rate: float
+) -> tuple[list[float], int, int]:
     latencies: list[float] = []
     unoffered = errors = 0
     for _ in range(config.rounds):
+        prepare(stack, ready)
         requests = new_contact_requests(stack, count)
         result = open_loop(requests, rate)
         errors += result.errors
@@ -109,9 +109,8 @@ def report_rows(report, config, stack, name: str, latencies, unoffered, errors) 
 def test_burst_of_new_contacts_to_ready_agents(stack, config, report):
     users = stack.seed["user_ids"]
     ready = users[-config.size(100, 6) :]
-    prepare(stack, ready)
     count = config.size(50, 5)
-    latencies, unoffered, errors = run(stack, config, count=count, rate=float("inf"))
+    latencies, unoffered, errors = run(stack, config, ready=ready, count=count, rate=float("inf"))
     name = f"burst of {count} -> offer, {len(ready)} Ready"
     report_rows(report, config, stack, name, latencies, unoffered, errors)
 
@@ -119,8 +118,9 @@ def test_burst_of_new_contacts_to_ready_agents(stack, config, report):
 def test_steady_inbound_to_offer(stack, config, report):
     users = stack.seed["user_ids"]
     ready = users[-config.size(50, 6) :]
-    prepare(stack, ready)
     rate = config.size(20, 10)
-    latencies, unoffered, errors = run(stack, config, count=config.size(40, 5), rate=rate)
+    latencies, unoffered, errors = run(
+        stack, config, ready=ready, count=config.size(40, 5), rate=rate
+    )
     name = f"inbound {rate}/s -> offer, {len(ready)} Ready"
     report_rows(report, config, stack, name, latencies, unoffered, errors)
