@@ -130,7 +130,14 @@ def test_inbound_to_event_on_agent_sockets(stack, config, report):
     )
     report.add(
         Row(
-            name, "latency p99", "ms", p99, bare_p99, "≤ 3x bare", config.judge(p99 <= 3 * bare_p99)
+            name,
+            "latency p99",
+            "ms",
+            p99,
+            bare_p99,
+            "≤ 3x bare",
+            # A bare path that lost events saturated the machine: it is no floor to judge by.
+            config.judge(p99 <= 3 * bare_p99) if bare_missed == 0 else None,
         )
     )
     report.add(Row(name, "events missed", "events", missed, bare_missed, "0", missed == 0))
