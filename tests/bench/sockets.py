@@ -23,7 +23,7 @@ class Socket:
     received: list[tuple[float, dict]] = field(default_factory=list)
     event_ids: list[int] = field(default_factory=list)
     connections: int = 0
-    failures: list[str] = field(default_factory=list)
+    failures: list[tuple[float, str]] = field(default_factory=list)  # (monotonic time, error)
     ready: asyncio.Event = field(default_factory=asyncio.Event)
 
     def hello(self) -> dict:
@@ -66,7 +66,7 @@ async def _run(socket: Socket, url: str, headers: dict, speaks_hello: bool, retr
         try:
             await _session(socket, url, headers, speaks_hello)
         except Exception as exc:
-            socket.failures.append(f"{type(exc).__name__}: {exc}")
+            socket.failures.append((time.monotonic(), f"{type(exc).__name__}: {exc}"))
             if not retry:
                 raise
         socket.ready.clear()
