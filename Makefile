@@ -5,7 +5,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export DEBUG ?= 1
 
-.PHONY: run test lint format bench demo venv migrate worker messages
+.PHONY: run test lint format bench bench-smoke demo venv migrate worker messages
 
 $(VENV)/.installed: requirements.txt
 	test -d $(VENV) || python3 -m venv $(VENV)
@@ -55,5 +55,11 @@ messages: venv
 	$(PY) manage.py makemessages -l es --ignore=.venv --ignore=staticfiles --ignore=tests --no-obsolete --add-location=file
 	$(PY) manage.py compilemessages --ignore=.venv
 
+# Benchmarks against bare baselines on a stack of their own (README "Performance"); needs
+# PostgreSQL and Redis (DATABASE_URL/REDIS_URL name the servers). BENCH_SCALE, BENCH_ROUNDS.
 bench: venv
 	$(VENV)/bin/pytest tests/bench -p no:cacheprovider -s
+
+# The same, tiny and one short round each, no target judged: CI runs it so the suite cannot rot.
+bench-smoke: venv
+	BENCH_SMOKE=1 $(VENV)/bin/pytest tests/bench -p no:cacheprovider -s -q

@@ -174,6 +174,9 @@ RUN_MODE = "services" if (DATABASE_URL and REDIS_URL) else "embedded"
 REDIS_SOCKET_TIMEOUT = float(os.environ.get("REDIS_SOCKET_TIMEOUT", "15"))
 REDIS_CONNECT_TIMEOUT = float(os.environ.get("REDIS_CONNECT_TIMEOUT", "2"))
 CHANNEL_LAYER_GROUP_EXPIRY = int(os.environ.get("CHANNEL_LAYER_GROUP_EXPIRY", "180"))
+# Redis connections of the channel layer per process: redis-py's default (100) made sockets
+# reconnecting together after a restart fail with "Too many connections" (make bench).
+CHANNEL_LAYER_MAX_CONNECTIONS = int(os.environ.get("CHANNEL_LAYER_MAX_CONNECTIONS", "1000"))
 REDIS_SENTINELS = [
     (host.rsplit(":", 1)[0], int(host.rsplit(":", 1)[1])) for host in env_list("REDIS_SENTINELS")
 ]
@@ -187,6 +190,7 @@ def _channel_layer_host() -> dict:
         "socket_keepalive": True,
         "health_check_interval": 10,
         "retry_on_timeout": True,
+        "max_connections": CHANNEL_LAYER_MAX_CONNECTIONS,
     }
     if REDIS_SENTINELS:
         return {
