@@ -4,6 +4,7 @@
 import { desktopSocket as socket } from "./desktop_socket.js";
 import { format, strings } from "./i18n.js";
 import { smsSegments } from "./sms_segments.js";
+import { statusMovesForward } from "./message_status.js";
 import { showWhisper } from "./whisper.js";
 
 const body = document.body;
@@ -94,6 +95,7 @@ function updateStatus(payload) {
 
 function applyStatus(row, payload) {
   const status = row.querySelector(".status");
+  if (status && !statusMovesForward(status.dataset.status, payload.status)) return null;
   if (status) {
     status.dataset.status = payload.status;
     status.textContent = (TEXT.statuses || {})[payload.status] || payload.status_label || payload.status;

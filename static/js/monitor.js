@@ -2,6 +2,7 @@
 // barge in, transfer and close post to the supervisor actions.
 import { AgentSocket } from "./realtime.js";
 import { format, strings } from "./i18n.js";
+import { statusMovesForward } from "./message_status.js";
 import { postForm, tickTimers } from "./supervision.js";
 
 const body = document.body;
@@ -41,6 +42,7 @@ function applyStatus(payload) {
   const row = timeline.querySelector(`[data-message-id="${payload.message_id}"]`);
   if (!row) return appendNewMessages();
   const status = row.querySelector(".status");
+  if (status && !statusMovesForward(status.dataset.status, payload.status)) return null;
   if (status) {
     status.dataset.status = payload.status;
     status.textContent = (TEXT.statuses || {})[payload.status] || payload.status;
