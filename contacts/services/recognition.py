@@ -50,8 +50,7 @@ def contact_recognize(
     )
     for attempt in range(1, RACE_ATTEMPTS + 1):
         try:
-            with transaction.atomic():
-                return _recognize_once(normalized, first_name=first_name, last_name=last_name)
+            return _recognize_once(normalized, first_name=first_name, last_name=last_name)
         except IntegrityError:
             if attempt == RACE_ATTEMPTS:
                 raise
@@ -75,28 +74,34 @@ def _recognize_once(
             known.add((kind, value))
             if owner_id not in owner_ids:
                 owner_ids.append(owner_id)
-    created = not owner_ids
-    if created:
-        contact = Contact.objects.create(first_name=first_name, last_name=last_name)
-        candidates = []
-    else:
-        contact = contact_lock_current(owner_ids[0])
-        candidates = [contact]
-        for other_id in owner_ids[1:]:
-            other = contact_current(other_id)
-            if other.pk not in {c.pk for c in candidates}:
-                candidates.append(other)
-    if not created and not (contact.first_name or contact.last_name) and (first_name or last_name):
+    new = [(kind, value) for kind, value in normalized if (kind, value) not in known]
+    if not owner_ids:
+        # A racing transaction that created one of these identities first makes the insert raise
+        # (after it committed): the savepoint undoes the contact created here too.
+        with transaction.atomic():
+            contact = Contact.objects.create(first_name=first_name, last_name=last_name)
+            _add_identities(contact, new)
+        return Recognition(contact=contact, created=True, candidates=[])
+    contact = contact_lock_current(owner_ids[0])
+    candidates = [contact]
+    for other_id in owner_ids[1:]:
+        other = contact_current(other_id)
+        if other.pk not in {c.pk for c in candidates}:
+            candidates.append(other)
+    if not (contact.first_name or contact.last_name) and (first_name or last_name):
         contact.first_name, contact.last_name = first_name, last_name
         contact.save(update_fields=["first_name", "last_name", "updated_at"])
-    new = [(kind, value) for kind, value in normalized if (kind, value) not in known]
     if new:
-        # A racing transaction that created one of these first makes this raise (after it
-        # committed): the caller's savepoint undoes the contact created above.
-        Identity.objects.bulk_create(
-            [Identity(contact=contact, kind=kind, value=value) for kind, value in new]
-        )
-    return Recognition(contact=contact, created=created, candidates=candidates)
+        # A savepoint only where an insert can lose a race: a known customer costs none.
+        with transaction.atomic():
+            _add_identities(contact, new)
+    return Recognition(contact=contact, created=False, candidates=candidates)
+
+
+def _add_identities(contact: Contact, pairs: list[tuple[str, str]]) -> None:
+    Identity.objects.bulk_create(
+        [Identity(contact=contact, kind=kind, value=value) for kind, value in pairs]
+    )
 
 
 def _any_of(pairs: list[tuple[str, str]]) -> Q:
