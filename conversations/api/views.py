@@ -26,6 +26,7 @@ from ..models import (
     Offer,
     Service,
 )
+from . import serializers
 from .filters import ConversationFilter, DispositionFilter, InteractionFilter
 from .serializers import (
     AgentOutputSerializer,
@@ -61,21 +62,6 @@ CONVERSATION_EXAMPLE = {
     "opened_at": "2026-01-05T10:00:00Z",
     "closed_at": None,
     "last_message_at": "2026-01-05T10:02:00Z",
-}
-MESSAGE_EXAMPLE = {
-    "id": 77,
-    "conversation": 42,
-    "interaction": 50,
-    "channel": "sms",
-    "direction": "outbound",
-    "kind": "text",
-    "body": "Your order ships today.",
-    "attachments": [],
-    "sender": 7,
-    "status": "queued",
-    "error_code": "",
-    "error_message": "",
-    "created_at": "2026-01-05T10:02:00Z",
 }
 
 
@@ -168,7 +154,7 @@ class ConversationMessagesApi(ApiView):
     @extend_schema(
         operation_id="conversations_messages_list",
         responses=MessageOutputSerializer(many=True),
-        examples=[OpenApiExample("A reply", value=MESSAGE_EXAMPLE, response_only=True)],
+        examples=[OpenApiExample("A reply", value=serializers.MESSAGE, response_only=True)],
     )
     def get(self, request: Request, pk: int) -> Response:
         conversation = selectors.conversation_get_for_agent(user=request.user, pk=pk)
