@@ -29,7 +29,7 @@ from channels_app.models import WebChatSettings
 from conversations import services
 from conversations.models import Conversation, Offer
 from tests.channels_app.webchat.factories import ChatEntryPointFactory
-from tests.support.browser import TIMEOUT_MS
+from tests.support.browser import TIMEOUT_MS, close_context
 from tests.support.fixtures import attach_log
 from tests.support.twilio_standin import new_sid
 
@@ -255,7 +255,7 @@ def chat_customer(browser, request):
     page.on("pageerror", lambda error: console.append(f"pageerror: {error}"))
     attach_log(request, "customer's browser console", lambda: "\n".join(console) or "(nothing)")
     yield page
-    context.close()
+    close_context(context)
 
 
 def open_chat(customer_page, server):

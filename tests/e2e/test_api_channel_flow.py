@@ -18,7 +18,7 @@ from contactcenter.tokens import api_token_create
 from conversations import events
 from conversations.models import Channel, Conversation, Message, MessageStatus
 from tests.factories import EntryPointFactory, UserFactory
-from tests.support.browser import login, wait_until_live
+from tests.support.browser import close_context, login, wait_until_live
 from tests.support.webhook_receiver import WebhookReceiver
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -151,4 +151,4 @@ def test_an_api_channel_message_is_answered_in_the_desktop_and_the_reply_posted_
         expect(attempts.nth(1)).to_contain_text("503")
         expect(attempts.nth(2)).to_contain_text("200")
     finally:
-        admin.context.close()
+        close_context(admin.context)

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 from channels_app.models import ChatSession
 from conversations.models import AgentProfile, AgentState
 from tests.factories import AgentProfileFactory
-from tests.support.browser import login, wait_until_live
+from tests.support.browser import close_context, login, wait_until_live
 
 from .desktop import open_chat, start_chat
 
@@ -91,7 +91,7 @@ def test_the_widget_is_told_each_step_of_the_conversation_promptly_and_truly(
     expect(header).to_have_text("Chat ended", timeout=PROMPTLY)
     expect(chat.locator("#chat-ended")).to_be_visible()
     assert ChatSession.objects.get().state == "ended"
-    blair_page.context.close()
+    close_context(blair_page.context)
 
 
 def test_logging_out_is_logged_out_everywhere_and_logging_in_is_the_configured_state(
@@ -126,4 +126,4 @@ def test_logging_out_is_logged_out_everywhere_and_logging_in_is_the_configured_s
     AgentProfile.objects.filter(user=agent_a).update(ready_on_login=True)
     login(page, server.url, agent_a.username)
     expect(page.locator("#agent-state")).to_have_attribute("data-state", "ready")
-    boss.context.close()
+    close_context(boss.context)

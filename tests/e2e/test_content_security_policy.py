@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from channels_app.models import WebChatSettings
 from tests.channels_app.webchat.factories import ChatEntryPointFactory
 from tests.factories import ContactFactory, IdentityFactory, InteractionFactory, UserFactory
-from tests.support.browser import login
+from tests.support.browser import close_context, login
 from tests.support.live_server import free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -93,7 +93,7 @@ def test_no_page_of_an_agent_breaks_the_policy(browser, asgi_server, agent_a, we
         visit(watcher, page, f"{base}/api/docs/", ".swagger-ui .info")
         visit(watcher, page, f"{base}/chat/website/", "#prechat-form")
     finally:
-        watcher.context.close()
+        close_context(watcher.context)
 
 
 def test_no_admin_or_supervisor_page_breaks_the_policy(browser, asgi_server):
@@ -116,7 +116,7 @@ def test_no_admin_or_supervisor_page_breaks_the_policy(browser, asgi_server):
         )
         visit(watcher, page, f"{base}/admin/conversations/service/add/", "#service_form")
     finally:
-        watcher.context.close()
+        close_context(watcher.context)
 
 
 HOST_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Shop</title></head>
@@ -174,4 +174,4 @@ def test_the_widget_on_another_origin_and_the_demo_page_break_no_policy(
         expect(chat.locator("body")).to_have_attribute("data-connection", "live")
         assert watcher.violations(page) == []
     finally:
-        watcher.context.close()
+        close_context(watcher.context)

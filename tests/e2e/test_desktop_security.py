@@ -19,7 +19,7 @@ from contacts.models import Contact
 from conversations.models import Conversation, Interaction, Message, Offer
 from tests.conftest import TWILIO_TEST_SID, TWILIO_TEST_TOKEN
 from tests.factories import ContactFactory, IdentityFactory
-from tests.support.browser import login, wait_until_live
+from tests.support.browser import close_context, login, wait_until_live
 from tests.support.twilio_standin import new_sid, signed_post
 
 from .desktop import (
@@ -158,7 +158,7 @@ def test_agent_b_cannot_open_act_on_or_subscribe_to_agent_a_conversation_nor_hea
     assert all(event["payload"].get("conversation_id") is None for event in bobs)
     expect_list_items(bob, 0)
     expect(bob.locator("#conversation-list .offer")).to_have_count(0)
-    bob.context.close()
+    close_context(bob.context)
 
 
 # --- XSS --------------------------------------------------------------------------------------

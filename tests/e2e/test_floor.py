@@ -19,7 +19,14 @@ from playwright.sync_api import expect
 from contactcenter.models import Event
 from conversations import services
 from conversations.models import AgentProfile, AgentState, Interaction
-from tests.support.browser import TIMEOUT_MS, assert_same_page, login, mark_page, wait_until_live
+from tests.support.browser import (
+    TIMEOUT_MS,
+    assert_same_page,
+    close_context,
+    login,
+    mark_page,
+    wait_until_live,
+)
 
 from .desktop import chat_says, open_chat, start_chat
 
@@ -89,7 +96,7 @@ def agent_page(browser, asgi_server, agent_a, request):
     AgentProfile.objects.filter(user=agent_a).update(state=AgentState.NOT_READY)
     login(page, asgi_server.url, agent_a.username)
     yield page
-    context.close()
+    close_context(context)
 
 
 def test_the_floor_view_follows_a_chat_from_arrival_to_logout_without_a_reload(

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from channels_app.models import WebChatSettings
 from tests.channels_app.webchat.factories import ChatEntryPointFactory
-from tests.support.browser import login, wait_until_live
+from tests.support.browser import close_context, login, wait_until_live
 from tests.support.i18n_scan import english_on_page, visible_texts
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -53,7 +53,7 @@ def spanish(browser):
     new_page.dialogs = dialogs
     yield new_page
     for context in contexts:
-        context.close()
+        close_context(context)
 
 
 @pytest.fixture

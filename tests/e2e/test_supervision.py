@@ -12,7 +12,14 @@ import pytest
 from playwright.sync_api import expect
 
 from conversations.models import AgentProfile, AgentState, Conversation, Message
-from tests.support.browser import TIMEOUT_MS, assert_same_page, login, mark_page, wait_until_live
+from tests.support.browser import (
+    TIMEOUT_MS,
+    assert_same_page,
+    close_context,
+    login,
+    mark_page,
+    wait_until_live,
+)
 
 from .desktop import chat_says, open_chat, post_as, start_chat
 
@@ -34,7 +41,7 @@ def agent_page(browser, asgi_server, agent_a, request):
     AgentProfile.objects.filter(user=agent_a).update(state=AgentState.READY)
     login(page, asgi_server.url, agent_a.username)
     yield page
-    context.close()
+    close_context(context)
 
 
 def accepted_chat(agent_page, chat_customer, server) -> Conversation:

@@ -19,7 +19,7 @@ from channels_app.models import ChatSession, ChatTranscriptRequest, WebChatSetti
 from channels_app.tasks import webchat_inactivity
 from conversations.models import AgentState, BusinessHours, Conversation, Message
 from tests.channels_app.webchat.factories import ChatEntryPointFactory
-from tests.support.browser import login, wait_until_live
+from tests.support.browser import close_context, login, wait_until_live
 from tests.support.live_server import free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -101,7 +101,7 @@ def customer(browser, request):
     yield page
     if request.session.testsfailed > failed_before:
         print(f"\n----- customer console ({page.url}) -----\n" + ("\n".join(console) or "-"))
-    context.close()
+    close_context(context)
 
 
 def open_widget(page, site: HostSite, path: str = "/"):
@@ -254,7 +254,7 @@ def test_waiting_customers_see_their_position_live_and_closed_hours_show_the_off
         expect(first.locator("#chat-agent")).to_have_text("You are chatting with Agent agent_a")
         expect(second.locator("#chat-queue")).to_contain_text("You are number 1 in the queue.")
     finally:
-        second_context.close()
+        close_context(second_context)
 
     # The service is closed now (its only opening hours are on another day): offline form.
     from django.utils import timezone
@@ -277,7 +277,7 @@ def test_waiting_customers_see_their_position_live_and_closed_hours_show_the_off
         late.locator("#offline-form button[type=submit]").click()
         expect(late.locator("#offline-done")).to_have_text("Thank you! We will answer by email.")
     finally:
-        late_context.close()
+        close_context(late_context)
 
     email = Message.objects.get(channel="email", direction="inbound")
     assert email.body == "Please call me back tomorrow."

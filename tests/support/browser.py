@@ -11,12 +11,15 @@ Fixtures (import them into a suite's ``conftest.py``):
 - ``page``: a fresh context (cookies) and page per test; its console output, page errors and
   navigations are added to the report if the test fails.
 
-Helpers: :func:`login`, :func:`wait_until_live`, :func:`mark_page` / :func:`assert_same_page`
-(prove that something changed without a navigation or reload).
+Helpers: :func:`close_context` (bounded), :func:`login`, :func:`wait_until_live`,
+:func:`mark_page` / :func:`assert_same_page` (prove that something changed without a navigation or
+reload).
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
 import uuid
 from pathlib import Path
@@ -38,6 +41,12 @@ CHROMIUM_ARGS = [
 # Longer than the desktop's 20 s heartbeat: the channel layer is a doorbell that may drop a ring,
 # and the page's catch-up on the next heartbeat is the designed recovery, not a failure.
 TIMEOUT_MS = 30_000
+# A context's close normally takes milliseconds. Twice in a few hundred suite runs (never when the
+# test ran alone) Chromium did not answer it and the teardown hung until pytest-timeout failed
+# the test; a context left open costs nothing once its test is over, so the wait is bounded.
+CLOSE_TIMEOUT_S = 20
+
+log = logging.getLogger(__name__)
 
 
 @pytest.fixture(scope="package")
@@ -58,7 +67,7 @@ def browser():
         try:
             yield chromium
         finally:
-            chromium.close()
+            close_bounded(chromium)
     finally:
         playwright.stop()
         if previous is None:
@@ -83,7 +92,19 @@ def page(request, browser):
     page.on("framenavigated", navigated)
     attach_log(request, "browser console", lambda: "\n".join(console) or "(nothing)")
     yield page
-    context.close()
+    close_context(context)
+
+
+def close_bounded(closable) -> None:
+    """Close a Playwright browser or browser context, waiting at most ``CLOSE_TIMEOUT_S`` for
+    Chromium (a browser left open is killed with the Playwright driver when it stops)."""
+    try:
+        closable._sync(asyncio.wait_for(closable._impl_obj.close(reason=None), CLOSE_TIMEOUT_S))
+    except TimeoutError:
+        log.warning("Chromium did not close %r in %s s; left open", closable, CLOSE_TIMEOUT_S)
+
+
+close_context = close_bounded
 
 
 def login(page, base_url: str, username: str, password: str = "password") -> None:
