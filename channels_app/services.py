@@ -2,8 +2,6 @@
 
 from dataclasses import dataclass, field
 
-from django.db import transaction
-
 from contactcenter.exceptions import NotFound
 from contacts.models import Identity
 from contacts.normalize import normalize_phone
@@ -48,21 +46,18 @@ def sms_receive(*, sms: InboundSms) -> InboundResult:
     from_number = normalize_phone(sms.from_number, field="From")
     to_number = normalize_phone(sms.to_number, field="To")
     entry_point = entry_point_for(channel=Channel.SMS, address=to_number)
-    with transaction.atomic():
-        result = inbound_receive(
-            record=InboundRecord(
-                channel=Channel.SMS,
-                service=entry_point.service,
-                identities=[(Identity.Kind.PHONE, from_number)],
-                provider_id=sms.message_sid,
-                body=sms.body,
-                customer_address=from_number,
-                service_address=to_number,
-                attachments=web_media(sms.media),
-            )
-        )
-        if not result.duplicate:
-            # STOP/START/HELP: the message is stored like any other, the flag and a system line
-            # come with it in the same transaction.
-            sms_keyword_apply(message=result.message)
-    return result
+    # STOP/START/HELP: the message is stored like any other, the flag and a system line come
+    # with it in the same transaction.
+    return inbound_receive(
+        record=InboundRecord(
+            channel=Channel.SMS,
+            service=entry_point.service,
+            identities=[(Identity.Kind.PHONE, from_number)],
+            provider_id=sms.message_sid,
+            body=sms.body,
+            customer_address=from_number,
+            service_address=to_number,
+            attachments=web_media(sms.media),
+        ),
+        on_stored=lambda message: sms_keyword_apply(message=message),
+    )

@@ -23,10 +23,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 
 from asgiref.sync import async_to_sync
@@ -88,13 +89,42 @@ def publish(*, audiences: list[str] | str, type: str, payload: dict) -> list[Eve
         Event(audience=audience, type=type, payload=payload)
         for audience in dict.fromkeys(audiences)
     ]
-    events = Event.objects.bulk_create(rows)
+    batch = _batch.get()
+    if batch is None:
+        events = Event.objects.bulk_create(rows)
+    else:
+        batch.extend(rows)
+        events = rows
     ring_on_commit(event.audience for event in events)
     if any(_integrations_see(audience) for audience in audiences):
         from .webhooks import fan_out_on_commit
 
         fan_out_on_commit()
     return events
+
+
+_batch: contextvars.ContextVar[list[Event] | None] = contextvars.ContextVar(
+    "realtime_batch", default=None
+)
+
+
+@contextlib.contextmanager
+def publishing_batched() -> Iterator[None]:
+    """Append every event published inside the block in one INSERT as the block ends (a hot
+    path's three or four events cost one statement, not one each).
+
+    Use it just inside the transaction it belongs to (``with transaction.atomic(),
+    publishing_batched():``): if the block raises, its events are dropped with the transaction.
+    Until the block ends its events have no id, so nothing inside may read them back.
+    """
+    rows: list[Event] = []
+    token = _batch.set(rows)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+    if rows:
+        Event.objects.bulk_create(rows)
 
 
 def _integrations_see(audience: str) -> bool:

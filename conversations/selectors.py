@@ -3,6 +3,7 @@
 import math
 import re
 import zoneinfo
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -279,16 +280,22 @@ def agent_profile_for(*, user: AbstractBaseUser) -> AgentProfile:
     return profile
 
 
-def conversation_audiences(conversation: Conversation) -> list[str]:
+def conversation_audiences(
+    conversation: Conversation, *, participant_ids: Iterable[int] | None = None
+) -> list[str]:
+    """Who sees events about ``conversation``: its agent, its conference participants (read
+    unless the caller knows them, ``()`` for a conversation created in this transaction) and
+    the supervisors."""
     from contactcenter.realtime import SUPERVISORS, agent_audience
 
     audiences = [SUPERVISORS]
     if conversation.agent_id:
         audiences.insert(0, agent_audience(conversation.agent_id))
-    participants = ConversationParticipant.objects.filter(
-        conversation_id=conversation.pk, left_at__isnull=True
-    ).values_list("agent_id", flat=True)
-    audiences[0:0] = [agent_audience(agent_id) for agent_id in participants]
+    if participant_ids is None:
+        participant_ids = ConversationParticipant.objects.filter(
+            conversation_id=conversation.pk, left_at__isnull=True
+        ).values_list("agent_id", flat=True)
+    audiences[0:0] = [agent_audience(agent_id) for agent_id in participant_ids]
     return audiences
 
 

@@ -1,5 +1,6 @@
 """Inbound: one channel-agnostic writer for every customer message, call or email that arrives."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -10,6 +11,7 @@ from django.utils import timezone
 
 from contactcenter import realtime
 from contacts.services import contact_recognize
+from contacts.services.recognition import RACE_ATTEMPTS
 
 from .. import events
 from ..models import Conversation, Interaction, Message, MessageStatus, Service
@@ -70,27 +72,40 @@ def continuation_window(channel: str) -> timedelta:
     return timedelta(seconds=settings.CONTINUATION_WINDOW_SECONDS.get(channel, 0))
 
 
-def inbound_receive(*, record: InboundRecord) -> InboundResult:
+def inbound_receive(
+    *, record: InboundRecord, on_stored: Callable[[Message], None] | None = None
+) -> InboundResult:
     """Store one inbound message, idempotent on (channel, provider id).
 
     Recognizes the contact, attaches to the conversation the message names (of that contact),
     else to the contact's open conversation or one closed within the channel's continuation
-    window, else opens a new one; then assigns it if nobody has it.
+    window, else opens a new one; then assigns it if nobody has it. ``on_stored`` runs in the
+    same transaction once a new message is stored (a channel's own rules about it).
+
+    One transaction, no savepoint inside and one INSERT for all its events: the hot path of
+    every channel. A repeated delivery (same provider id) is told by the message's unique
+    constraint, not by a read before every message: its transaction rolls back and the first
+    delivery's message is answered. A race lost to the same new customer writing twice at once
+    (the identity's unique constraint) runs the whole transaction again, now recognizing the
+    winner's contact.
     """
-    existing = _message_by_provider_id(record.channel, record.provider_id)
-    if existing:
-        return InboundResult(message=existing, duplicate=True)
-    try:
-        with transaction.atomic():
-            message, created = _inbound_store(record)
-    except _NothingToStore:
-        return InboundResult(message=None, duplicate=False, ignored=True)
-    except IntegrityError:
-        existing = _message_by_provider_id(record.channel, record.provider_id)
-        if existing is None:
-            raise
-        return InboundResult(message=existing, duplicate=True)
-    return InboundResult(message=message, duplicate=False, conversation_created=created)
+    for attempt in range(1, RACE_ATTEMPTS + 1):
+        try:
+            with transaction.atomic(), realtime.publishing_batched():
+                message, created = _inbound_store(record)
+                if on_stored is not None:
+                    on_stored(message)
+        except _NothingToStore:
+            return InboundResult(message=None, duplicate=False, ignored=True)
+        except IntegrityError:
+            existing = _message_by_provider_id(record.channel, record.provider_id)
+            if existing is not None:
+                return InboundResult(message=existing, duplicate=True)
+            if attempt == RACE_ATTEMPTS:
+                raise
+            continue
+        return InboundResult(message=message, duplicate=False, conversation_created=created)
+    raise AssertionError("unreachable")
 
 
 def _message_by_provider_id(channel: str, provider_id: str) -> Message | None:
@@ -102,14 +117,22 @@ def _message_by_provider_id(channel: str, provider_id: str) -> Message | None:
 def _inbound_store(record: InboundRecord) -> tuple[Message, bool]:
     now = timezone.now()
     recognition = contact_recognize(
-        identities=record.identities, first_name=record.first_name, last_name=record.last_name
+        identities=record.identities,
+        first_name=record.first_name,
+        last_name=record.last_name,
+        savepoint=False,
     )
     contact = recognition.contact
-    named = _named_conversation(record.conversation_ids, contact_id=contact.pk)
+    # A contact created just now has no conversation, no last agent and no participants yet:
+    # a new customer's first message skips those reads.
+    new_contact = recognition.created
+    named = (
+        None if new_contact else _named_conversation(record.conversation_ids, contact_id=contact.pk)
+    )
     follows = None
     if named is not None and (record.quiet or _within_window(named, record.channel, now)):
         conversation = named
-    elif named is not None:
+    elif named is not None or new_contact:
         conversation, follows = None, named
     else:
         conversation = _continuing_conversation(
@@ -164,7 +187,7 @@ def _inbound_store(record: InboundRecord) -> tuple[Message, bool]:
         # Two browsers (or phones) of one contact are two legs, not one shared leg.
         open_legs = open_legs.filter(customer_address=record.customer_address)
     interaction = None if created else open_legs.first()
-    audiences = conversation_audiences(conversation)
+    audiences = conversation_audiences(conversation, participant_ids=() if created else None)
     if created:
         realtime.publish(
             audiences=audiences,
@@ -193,7 +216,11 @@ def _inbound_store(record: InboundRecord) -> tuple[Message, bool]:
         )
     if interaction is None:
         interaction = _inbound_interaction(
-            conversation=conversation, record=record, returning=reopened or parked, now=now
+            conversation=conversation,
+            record=record,
+            returning=reopened or parked,
+            new_contact=new_contact,
+            now=now,
         )
     message = Message.objects.create(
         conversation=conversation,
@@ -257,7 +284,12 @@ def _quiet_store(*, conversation: Conversation, record: InboundRecord, now: date
 
 
 def _inbound_interaction(
-    *, conversation: Conversation, record: InboundRecord, returning: bool, now: datetime
+    *,
+    conversation: Conversation,
+    record: InboundRecord,
+    returning: bool,
+    new_contact: bool,
+    now: datetime,
 ) -> Interaction:
     """A new channel leg. It joins the agent already handling an open conversation; otherwise
     (a new conversation, or a returning one: reopened, or a parked case the customer wrote to)
@@ -278,7 +310,11 @@ def _inbound_interaction(
         interaction.answered_at = now
         interaction.save()
         return interaction
-    preferred = queue.preferred_agent_for(contact_id=conversation.contact_id, now=now)
+    preferred = (
+        None
+        if new_contact
+        else queue.preferred_agent_for(contact_id=conversation.contact_id, now=now)
+    )
     if returning and conversation.agent_id:
         conversation.agent = None
         conversation.save(update_fields=["agent"])
