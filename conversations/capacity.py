@@ -76,6 +76,12 @@ def candidate_profile_ids(interaction: Interaction) -> list[int]:
     refusing unless they became Ready again since (an agent who missed an offer and goes Ready
     gets it again rather than strand the customer).
     """
+    return preferred_first(candidate_rows(interaction), interaction)
+
+
+def candidate_rows(interaction: Interaction) -> list[tuple[int, int]]:
+    """(profile id, user id) of the agents who may be offered ``interaction``, in the order of
+    :func:`candidate_profile_ids` before the preferred agent is moved first."""
     service = interaction.service
     candidates = AgentProfile.objects.filter(
         pk__in=service_agents(service.pk).values("pk"), state__in=ROUTABLE_STATES
@@ -108,7 +114,11 @@ def candidate_profile_ids(interaction: Interaction) -> list[int]:
     ordered = candidates.order_by(
         "refused", F("last_routed_at").asc(nulls_first=True), "state_changed_at"
     )
-    rows = list(ordered.values_list("id", "user_id"))
+    return list(ordered.values_list("id", "user_id"))
+
+
+def preferred_first(rows: list[tuple[int, int]], interaction: Interaction) -> list[int]:
+    """Profile ids of ``rows`` (profile id, user id), the interaction's preferred agent first,
+    the others in their order."""
     preferred = interaction.preferred_agent_id
-    rows.sort(key=lambda row: row[1] != preferred)  # stable: the preferred agent first
-    return [profile_id for profile_id, _ in rows]
+    return [profile_id for profile_id, user_id in sorted(rows, key=lambda r: r[1] != preferred)]

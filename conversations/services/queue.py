@@ -24,10 +24,13 @@ from contactcenter.exceptions import InvalidState, NotFound
 
 from .. import events
 from ..capacity import (
+    REFUSED_STATES,
     ROUTABLE_STATES,
     candidate_profile_ids,
+    candidate_rows,
     has_capacity_for,
     in_ramp_up,
+    preferred_first,
     service_agents,
 )
 from ..models import AgentProfile, Conversation, Interaction, Offer
@@ -37,17 +40,20 @@ from .lifecycle import lifecycle_notify
 from .triggers import route_service_on_commit
 
 QUEUE_SCAN = 50
+#: Offers one routing transaction makes at most: a burst is offered in passes of one commit and
+#: one INSERT of events each, instead of a transaction (and its commit) per offer.
+ROUTE_PASS = 25
 
 
 def route_service(*, service_id: int, limit: int = 500) -> int:
     """Make offers for the service's queue until nobody eligible is left; returns offers made."""
     made = 0
     while made < limit:
-        with transaction.atomic():
-            offer = _route_one(service_id=service_id)
-        if offer is None:
+        with transaction.atomic(), realtime.publishing_batched():
+            offered = _route_pass(service_id=service_id, limit=min(ROUTE_PASS, limit - made))
+        if not offered:
             break
-        made += 1
+        made += offered
     return made
 
 
@@ -85,17 +91,22 @@ def interaction_enqueue(*, interaction: Interaction, preferred_agent_id: int | N
     route_service_on_commit(interaction.service_id)
 
 
-def _route_one(*, service_id: int) -> Offer | None:
-    """One offer for the head of the service's queue that some agent can take.
+def _route_pass(*, service_id: int, limit: int) -> int:
+    """Offers for the heads of the service's queue, in queue order, each to an agent who can
+    take it, at most ``limit``; returns how many were made.
 
     Locks in the order every writer uses: the conversation (waited for: its writers hold it for
     milliseconds), then the interaction (skipped when another router has it; its state is read
-    again under the lock), then the agent (skipped when another router has them)."""
-    heads = (
+    again under the lock), then the agent (skipped when another router has them). The locks are
+    held until the pass commits, so an agent's load read under their lock includes the offers
+    made to them earlier in the pass."""
+    heads = list(
         Interaction.objects.filter(service_id=service_id, state=Interaction.State.QUEUED)
         .order_by("-priority", "queued_at", "id")
         .values_list("id", "conversation_id")[:QUEUE_SCAN]
     )
+    candidates = _PassCandidates(interaction_ids=[interaction_id for interaction_id, _ in heads])
+    made = 0
     for interaction_id, conversation_id in heads:
         conversation = Conversation.objects.select_for_update().filter(pk=conversation_id).first()
         interaction = (
@@ -107,14 +118,55 @@ def _route_one(*, service_id: int) -> Offer | None:
         if conversation is None or interaction is None:
             continue
         interaction.conversation = conversation
-        profile = _pick_agent(interaction)
-        if profile is not None:
-            return offers.offer_create(interaction=interaction, profile=profile)
-    return None
+        profile = _pick_agent(interaction, candidates.profile_ids(interaction))
+        if profile is None:
+            continue
+        offers.offer_create(interaction=interaction, profile=profile)
+        candidates.routed(profile.pk)
+        made += 1
+        if made >= limit:
+            break
+    return made
 
 
-def _pick_agent(interaction: Interaction) -> AgentProfile | None:
-    for profile_id in candidate_profile_ids(interaction):
+class _PassCandidates:
+    """The eligible agents of one routing pass, read once per kind of interaction.
+
+    Interactions of a burst that nobody refused yet, with the same required skills and personal
+    agent, have the same candidates in the same order (longest idle first), except that an agent
+    offered one of them in this pass becomes the most recently routed: kept in memory, that is
+    one query per kind instead of one per offer. An interaction someone refused is read on its
+    own (its refusers go last or are left out)."""
+
+    def __init__(self, *, interaction_ids: list[int]) -> None:
+        self.refused = set(
+            Offer.objects.filter(
+                interaction_id__in=interaction_ids, state__in=REFUSED_STATES
+            ).values_list("interaction_id", flat=True)
+        )
+        self.rows: dict[tuple, list[tuple[int, int]]] = {}
+
+    def profile_ids(self, interaction: Interaction) -> list[int]:
+        if interaction.pk in self.refused:
+            return candidate_profile_ids(interaction)
+        kind = (
+            tuple(sorted((interaction.required_skills or {}).items())),
+            interaction.personal_agent_id,
+        )
+        if kind not in self.rows:
+            self.rows[kind] = candidate_rows(interaction)
+        return preferred_first(self.rows[kind], interaction)
+
+    def routed(self, profile_id: int) -> None:
+        for rows in self.rows.values():
+            routed = [row for row in rows if row[0] == profile_id]
+            if routed:
+                rows.remove(routed[0])
+                rows.append(routed[0])
+
+
+def _pick_agent(interaction: Interaction, profile_ids: list[int]) -> AgentProfile | None:
+    for profile_id in profile_ids:
         profile = (
             AgentProfile.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("user")
