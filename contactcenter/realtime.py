@@ -115,7 +115,10 @@ def publishing_batched() -> Iterator[None]:
 
     Use it just inside the transaction it belongs to (``with transaction.atomic(),
     publishing_batched():``): if the block raises, its events are dropped with the transaction.
-    Until the block ends its events have no id, so nothing inside may read them back.
+    Until the block ends its events have no id, so nothing inside may read them back; and
+    events appended inside a savepoint that is rolled back while the block goes on would still
+    be written, so nothing inside may catch a database error and carry on (the inbound path and
+    routing passes let every such error end their transaction).
     """
     rows: list[Event] = []
     token = _batch.set(rows)
