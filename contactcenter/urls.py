@@ -11,6 +11,7 @@ handler500 = "contactcenter.api.errors.handler500"
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("accounts/login/", AgentLoginView.as_view(), name="login"),
     path("accounts/logout/", AgentLogoutView.as_view(), name="logout"),

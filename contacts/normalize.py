@@ -18,15 +18,37 @@ def normalize_phone(raw: str, *, field: str = "phone", region: str | None = None
         number = phonenumbers.parse(text, region or settings.DEFAULT_PHONE_REGION)
     except phonenumbers.NumberParseException as exc:
         raise ValidationError(
-            gettext("'%(value)s' is not a phone number (%(error)s).")
-            % {"value": raw, "error": exc},
-            field=field,
+            _phone_parse_problem(exc.error_type) % {"value": raw}, field=field
         ) from exc
     if not phonenumbers.is_valid_number(number):
         raise ValidationError(
             gettext("'%(value)s' is not a valid phone number.") % {"value": raw}, field=field
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _phone_parse_problem(error_type: int) -> str:
+    """What is wrong with a number the phone library could not read, in plain words (not the
+    library's English)."""
+    problems = {
+        phonenumbers.NumberParseException.INVALID_COUNTRY_CODE: gettext(
+            "'%(value)s' is not a phone number we can place: write it with its country code, "
+            "for example +1 415 555 0100."
+        ),
+        phonenumbers.NumberParseException.TOO_SHORT_AFTER_IDD: gettext(
+            "'%(value)s' is too short to be a phone number."
+        ),
+        phonenumbers.NumberParseException.TOO_SHORT_NSN: gettext(
+            "'%(value)s' is too short to be a phone number."
+        ),
+        phonenumbers.NumberParseException.TOO_LONG: gettext(
+            "'%(value)s' is too long to be a phone number."
+        ),
+    }
+    return problems.get(
+        error_type,
+        gettext("'%(value)s' is not a phone number: write its digits, for example 415 555 0100."),
+    )
 
 
 def normalize_email(raw: str, *, field: str = "email") -> str:
