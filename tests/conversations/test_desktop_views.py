@@ -188,4 +188,82 @@ def test_timeline_messages_are_not_shown_as_flash_messages(client, agent_a):
     html = client.get(reverse("conversation-detail", args=[conversation.pk])).content.decode()
 
     assert 'class="flash"' not in html
-    assert html.count("only in the timeline") == 1
+    # Once in the timeline, once as the list item's preview, nowhere else.
+    assert html.count("only in the timeline") == 2
+    assert html.count('<span class="preview">only in the timeline</span>') == 1
+
+
+def list_item(response, conversation) -> str:
+    """The rendered Active Conversations item of ``conversation``."""
+    html = response.content.decode()
+    start = html.index(f'data-conversation-id="{conversation.pk}"')
+    return html[start : html.index("</li>", start)]
+
+
+@pytest.mark.django_db
+def test_an_unnamed_contact_is_listed_by_the_number_of_its_live_leg_formatted_to_read(
+    client, agent_a
+):
+    unnamed = InteractionFactory(
+        conversation__agent=agent_a,
+        conversation__contact__first_name="",
+        conversation__contact__last_name="",
+        customer_address="+14155550100",
+    ).conversation
+    named = InteractionFactory(
+        conversation__agent=agent_a,
+        conversation__contact__first_name="Ana",
+        conversation__contact__last_name="Ruiz",
+    ).conversation
+    emailer = InteractionFactory(
+        conversation__agent=agent_a,
+        conversation__contact__first_name="",
+        conversation__contact__last_name="",
+        channel="email",
+        customer_address="ana@example.com",
+    ).conversation
+    client.force_login(agent_a)
+    response = client.get("/")
+    assert '<strong class="contact-name">+1 415-555-0100</strong>' in list_item(response, unnamed)
+    assert '<strong class="contact-name">Ana Ruiz</strong>' in list_item(response, named)
+    assert '<strong class="contact-name">ana@example.com</strong>' in list_item(response, emailer)
+
+
+@pytest.mark.django_db
+def test_each_item_previews_its_last_message_or_note_and_labels_its_timers(client, agent_a):
+    interaction = InteractionFactory(conversation__agent=agent_a)
+    conversation = interaction.conversation
+    MessageFactory(interaction=interaction, body="My parcel never arrived")
+    client.force_login(agent_a)
+
+    item = list_item(client.get("/"), conversation)
+    assert '<span class="preview">My parcel never arrived</span>' in item
+    assert '<span class="timer-label">In conversation</span>' in item
+    assert '<span class="timer-label">Waiting</span>' in item  # the customer wrote last
+
+    MessageFactory(
+        interaction=interaction, direction=Message.Direction.OUTBOUND, body="Let me check " * 40
+    )
+    item = list_item(client.get("/"), conversation)
+    assert '<span class="preview">You: Let me check Let me check' in item
+    assert len(item.split('class="preview">')[1].split("</span>")[0]) < 200  # only its start
+    assert "Waiting" not in item  # the agent wrote last: nobody waits
+
+    MessageFactory(interaction=interaction, kind=Message.Kind.NOTE, body="VIP customer")
+    MessageFactory(interaction=interaction, kind=Message.Kind.SYSTEM, body="Alex joined")
+    item = list_item(client.get("/"), conversation)
+    assert '<span class="preview preview-note">Note: VIP customer</span>' in item
+
+
+@pytest.mark.django_db
+def test_the_workspace_names_an_unnamed_customer_as_the_list_does(client, agent_a):
+    conversation = InteractionFactory(
+        conversation__agent=agent_a,
+        conversation__contact__first_name="",
+        conversation__contact__last_name="",
+        customer_address="+14155550100",
+    ).conversation
+    client.force_login(agent_a)
+    html = client.get(reverse("conversation-detail", args=[conversation.pk])).content.decode()
+    assert html.count('<span class="contact-name">+1 415-555-0100</span>') == 1  # the header
+    assert html.count('<strong class="contact-name">+1 415-555-0100</strong>') == 1  # the list

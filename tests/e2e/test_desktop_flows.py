@@ -19,6 +19,7 @@ from tests.support.browser import assert_same_page, login, mark_page, wait_until
 
 from .desktop import (
     ENTRY_POINT,
+    accepted_sms_conversation,
     chat_says,
     expect_list_items,
     open_chat,
@@ -268,3 +269,22 @@ def test_required_disposition_cannot_be_skipped_then_agent_is_ready_and_activity
     expect(activity.locator(".status")).to_have_text("Closed")
     expect(activity.locator(".activity-facts")).to_contain_text("Resolved")
     expect(activity.locator(".activity-notes")).to_have_text("Refunded the duplicate charge.")
+
+
+def test_on_a_phone_sized_screen_nothing_is_wider_than_the_screen_and_the_number_reads_well(
+    page, shared_asgi_server, shared_twilio_standin, agent_a, sms_entry_point_a
+):
+    conversation = accepted_sms_conversation(agent_a, "Where is my parcel?", phone="+14155550142")
+    page.set_viewport_size({"width": 390, "height": 844})
+    login(page, shared_asgi_server.url, agent_a.username)
+    item = list_item(page, conversation)
+    expect(item.locator(".contact-name")).to_have_text("+1 415-555-0142")  # an unnamed contact
+    expect(item.locator(".preview")).to_have_text("Where is my parcel?")
+    expect(item.locator(".timer-label")).to_have_text(["In conversation", "Waiting"])
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    item.locator("a").click()
+    page.wait_for_url(f"{shared_asgi_server.url}/conversations/{conversation.pk}/")
+    wait_until_live(page)
+    expect(page.locator(".workspace-header .contact-name")).to_have_text("+1 415-555-0142")
+    expect(page.locator("#timeline .message.inbound")).to_have_count(1)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
