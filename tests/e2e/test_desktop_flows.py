@@ -271,7 +271,7 @@ def test_required_disposition_cannot_be_skipped_then_agent_is_ready_and_activity
     expect(activity.locator(".activity-notes")).to_have_text("Refunded the duplicate charge.")
 
 
-def test_on_a_phone_sized_screen_nothing_is_wider_than_the_screen_and_the_number_reads_well(
+def test_on_a_phone_nothing_is_wider_than_the_screen_on_a_laptop_the_timeline_has_half_the_height(
     page, shared_asgi_server, shared_twilio_standin, agent_a, sms_entry_point_a
 ):
     conversation = accepted_sms_conversation(agent_a, "Where is my parcel?", phone="+14155550142")
@@ -288,3 +288,11 @@ def test_on_a_phone_sized_screen_nothing_is_wider_than_the_screen_and_the_number
     expect(page.locator(".workspace-header .contact-name")).to_have_text("+1 415-555-0142")
     expect(page.locator("#timeline .message.inbound")).to_have_count(1)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+    # On a laptop screen the conversation's timeline gets at least half of the height.
+    page.set_viewport_size({"width": 1280, "height": 720})
+    timeline = page.locator("#timeline").bounding_box()
+    assert timeline["height"] >= 360, timeline
+    send = page.locator("#composer button[type=submit]").bounding_box()
+    box = page.locator("#composer-body").bounding_box()
+    assert send["x"] > box["x"] + box["width"], "Send sits beside the text box"
