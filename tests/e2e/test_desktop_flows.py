@@ -7,14 +7,19 @@ the widget shows in its iframe); SMS go through the Twilio stand-in (signed webh
 callbacks) with the real ``twilio`` client sending.
 """
 
+import os
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
+from channels_app.email.services import email_receive
 from contacts.models import Contact
-from conversations.models import Conversation, Disposition
-from tests.factories import DispositionFactory
+from conversations import services
+from conversations.models import Conversation, Disposition, Offer
+from tests.channels_app.email.mail import customer_email
+from tests.factories import DispositionFactory, EntryPointFactory
 from tests.support.browser import assert_same_page, login, mark_page, wait_until_live
 
 from .desktop import (
@@ -296,3 +301,44 @@ def test_on_a_phone_nothing_is_wider_than_the_screen_on_a_laptop_the_timeline_ha
     send = page.locator("#composer button[type=submit]").bounding_box()
     box = page.locator("#composer-body").bounding_box()
     assert send["x"] > box["x"] + box["width"], "Send sits beside the text box"
+
+
+#: Where the suite leaves the desktop's screenshots for a person to look at (not compared).
+SCREENSHOTS = (
+    Path(
+        os.environ.get("TEST_ARTIFACTS_DIR", Path(__file__).resolve().parents[2] / "test-artifacts")
+    )
+    / "screenshots"
+)
+SIZES = [(1440, 900), (1280, 720), (390, 844)]
+
+
+def test_screenshots_of_the_desktop_with_a_chat_an_sms_and_an_email_at_three_sizes(
+    page, chat_customer, shared_asgi_server, shared_twilio_standin, agent_a, service_a,
+    sms_entry_point_a, website_chat_a,
+):  # fmt: skip
+    server, agent = shared_asgi_server, page
+    login(agent, server.url, agent_a.username)
+    # An email first (it needs the agent's whole capacity free), then a chat and an SMS.
+    EntryPointFactory(
+        name="Support email", channel="email", address="support@example.com", service=service_a
+    )
+    email_receive(raw=customer_email(subject="My booking", body="Can I move it to Friday?"))
+    offer = Offer.objects.get(agent=agent_a, state=Offer.State.OFFERED)
+    services.offer_accept(offer_id=offer.pk, user=agent_a)
+    chat = open_chat(chat_customer, server)
+    start_chat(chat, "Where is my order?", name="Lucia Chat", email="lucia@example.com")
+    accept_chat_offer(agent, server, name="Lucia Chat")
+    chat_says(chat, "It is order 42")
+    send_sms(shared_twilio_standin, server, "My parcel is late")
+    texting = accept_sms_offer(agent, server)
+    expect_list_items(agent, 3)
+    expect(agent.locator("#timeline .message.inbound")).to_have_count(1)
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for width, height in SIZES:
+        agent.set_viewport_size({"width": width, "height": height})
+        path = SCREENSHOTS / f"desktop-{width}x{height}.png"
+        agent.screenshot(path=str(path))
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert texting.pk == current_conversation(agent).pk
