@@ -47,7 +47,9 @@ function refreshList() {
       do {
         listStale = false;
         const fragment = await fetchFragment(list.dataset.fragmentUrl);
+        const focused = focusedListEntry();
         list.replaceChildren(fragment);
+        if (focused) refocusListEntry(focused);
         markSelected();
         tickCountdowns();
       } while (listStale);
@@ -56,6 +58,22 @@ function refreshList() {
     }
   })();
   return listRefresh;
+}
+
+// The entry of the list that has the keyboard focus, to give it back after a refresh.
+function focusedListEntry() {
+  const active = document.activeElement;
+  if (!active || !list.contains(active)) return null;
+  const entry = active.closest("[data-offer-id], [data-conversation-id]");
+  return entry ? { offer: entry.dataset.offerId, conversation: entry.dataset.conversationId } : null;
+}
+
+function refocusListEntry({ offer, conversation }) {
+  const selector = offer
+    ? `[data-offer-id="${offer}"] button.accept`
+    : `.conversation-item[data-conversation-id="${conversation}"] > a`;
+  const target = list.querySelector(selector);
+  if (target) target.focus({ preventScroll: true });
 }
 
 function markSelected() {
@@ -429,4 +447,33 @@ if (timeline) {
     if (!response.ok) window.alert(errorText(data, response));
     appendNewMessages();
   });
+}
+
+// Keyboard: Alt+1…9 goes to the list's nth entry (offers first, then conversations: the Accept
+// button or the conversation's link), ArrowUp/ArrowDown move between entries while one has the
+// focus; Enter accepts or opens it. An open conversation puts the focus in the composer.
+function listTargets() {
+  return [...list.querySelectorAll(".offer button.accept, .conversation-item > a")];
+}
+
+document.addEventListener("keydown", (event) => {
+  if (event.altKey && !event.ctrlKey && !event.metaKey && /^[1-9]$/.test(event.key)) {
+    const target = listTargets()[Number(event.key) - 1];
+    if (target) {
+      event.preventDefault();
+      target.focus();
+    }
+    return;
+  }
+  if (event.key !== "ArrowDown" && event.key !== "ArrowUp") return;
+  const targets = listTargets();
+  const index = targets.indexOf(document.activeElement);
+  if (index < 0) return;
+  event.preventDefault();
+  const next = event.key === "ArrowDown" ? Math.min(index + 1, targets.length - 1) : Math.max(index - 1, 0);
+  targets[next].focus();
+});
+
+if (composer && (!document.activeElement || document.activeElement === document.body)) {
+  composer.querySelector("textarea").focus({ preventScroll: true });
 }

@@ -342,3 +342,35 @@ def test_screenshots_of_the_desktop_with_a_chat_an_sms_and_an_email_at_three_siz
         agent.screenshot(path=str(path))
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert texting.pk == current_conversation(agent).pk
+
+
+def test_keyboard_only_the_agent_moves_through_the_list_accepts_replies_and_ends(
+    page, shared_asgi_server, shared_twilio_standin, agent_a, sms_entry_point_a
+):
+    server = shared_asgi_server
+    earlier = accepted_sms_conversation(agent_a, "First customer", phone="+14155550150")
+    login(page, server.url, agent_a.username)
+    send_sms(shared_twilio_standin, server, "Second customer here", phone="+14155550151")
+    accept = page.locator("#conversation-list .offer button.accept")
+    expect(accept).to_have_count(1)
+
+    page.keyboard.press("Alt+1")  # the list's first entry: the offer
+    expect(accept).to_be_focused()
+    page.keyboard.press("ArrowDown")
+    expect(list_item(page, earlier).locator("a")).to_be_focused()
+    page.keyboard.press("ArrowUp")
+    expect(accept).to_be_focused()
+    page.keyboard.press("Enter")
+    page.wait_for_url(lambda url: re.search(r"/conversations/\d+/$", url) is not None)
+    wait_until_live(page)
+    conversation = current_conversation(page)
+    assert conversation.pk != earlier.pk
+
+    expect(page.locator("#composer-body")).to_be_focused()
+    page.keyboard.type("Hello, how can I help?")
+    page.keyboard.press("Enter")
+    expect(page.locator("#timeline .message.outbound")).to_have_count(1)
+    page.keyboard.press("Alt+q")
+    expect(page.locator("#conversation-status")).not_to_have_attribute("data-status", "open")
+    conversation.refresh_from_db()
+    assert conversation.status in (Conversation.Status.WRAP_UP, Conversation.Status.CLOSED)
