@@ -313,7 +313,7 @@ SCREENSHOTS = (
 SIZES = [(1440, 900), (1280, 720), (390, 844)]
 
 
-def test_screenshots_of_the_desktop_with_a_chat_an_sms_and_an_email_at_three_sizes(
+def test_screenshots_of_the_desktop_with_a_chat_an_sms_and_an_email_at_three_sizes_and_dark(
     page, chat_customer, shared_asgi_server, shared_twilio_standin, agent_a, service_a,
     sms_entry_point_a, website_chat_a,
 ):  # fmt: skip
@@ -342,6 +342,15 @@ def test_screenshots_of_the_desktop_with_a_chat_an_sms_and_an_email_at_three_siz
         agent.screenshot(path=str(path))
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert texting.pk == current_conversation(agent).pk
+
+    # Dark mode follows the system setting: dark surfaces, light text.
+    background = "getComputedStyle(document.body).backgroundColor"
+    assert agent.evaluate(background) == "rgb(245, 246, 248)"
+    agent.emulate_media(color_scheme="dark")
+    agent.set_viewport_size({"width": 1280, "height": 720})
+    assert agent.evaluate(background) == "rgb(18, 21, 28)"
+    assert agent.evaluate("getComputedStyle(document.body).color") == "rgb(230, 233, 239)"
+    agent.screenshot(path=str(SCREENSHOTS / "desktop-1280x720-dark.png"))
 
 
 def test_keyboard_only_the_agent_moves_through_the_list_accepts_replies_and_ends(
