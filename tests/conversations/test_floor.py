@@ -410,3 +410,17 @@ def test_the_desktop_carries_the_whisper_popup_texts_in_the_agents_language(clie
     english = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()  # last: leaves English
     assert 'data-title-text="Whisper from %(name)s"' in english
     assert 'data-title-text="Susurro de %(name)s"' in spanish
+
+
+def test_an_unnamed_customer_is_shown_by_their_number_on_the_floor_and_in_the_monitor(
+    client, supervisor, service_a
+):
+    row = waiting(service_a, channel="sms")
+    row.conversation.contact.first_name = row.conversation.contact.last_name = ""
+    row.conversation.contact.save()
+    client.force_login(supervisor)
+
+    floor = client.get(reverse("floor")).content.decode()
+    monitor = client.get(reverse("monitor", args=[row.conversation_id])).content.decode()
+    assert '<span class="contact-name">+1 415-555-0100</span>' in floor
+    assert '<span class="contact-name">+1 415-555-0100</span>' in monitor
