@@ -35,7 +35,7 @@ from .models import (
     Service,
 )
 from .permissions import in_scope, supervised_agents
-from .selectors import QueueFigures, queue_figures_for
+from .selectors import QueueFigures, customer_label, queue_figures_for
 
 PAGE_SIZE = 25
 #: At most this many agents in a filter or "assign to" list.
@@ -159,7 +159,7 @@ def floor_agents(
             AgentWork(
                 conversation_id=conversation.pk,
                 number=conversation.number,
-                contact_name=conversation.contact.display_name,
+                contact_name=customer_label(conversation.contact, [interaction]),
                 status=interaction.state,
             ),
         )

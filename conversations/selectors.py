@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import phonenumbers
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import (
@@ -727,3 +728,30 @@ def canned_responses_for(*, conversation: Conversation, user: AbstractBaseUser) 
         }
         for r in responses
     ]
+
+
+PHONE_CHANNELS = ("sms", "voice")
+
+
+def customer_label(contact, interactions) -> str:
+    """A customer as agents see them: the contact's name; for an unnamed contact, the phone
+    number (formatted to read) or email address of one of ``interactions`` (live ones first);
+    otherwise the contact's placeholder name ("Contact 42")."""
+    if f"{contact.first_name} {contact.last_name}".strip():
+        return contact.display_name
+    for interaction in sorted(interactions or (), key=lambda leg: leg.state == "ended"):
+        address = interaction.customer_address
+        if interaction.channel in PHONE_CHANNELS and address.startswith("+"):
+            return phone_display(address)
+        if interaction.channel == "email" and address:
+            return address
+    return contact.display_name
+
+
+def phone_display(e164: str) -> str:
+    """+14155550100 -> +1 415-555-0100 (the international format); as stored if unreadable."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)

@@ -1,7 +1,7 @@
-import phonenumbers
 from django import template
 
 from ..models import AgentState, Message
+from ..selectors import customer_label
 from ..system_lines import system_text_render
 
 register = template.Library()
@@ -67,29 +67,5 @@ def list_name(conversation) -> str:
 
 @register.filter
 def customer_name(conversation, interactions) -> str:
-    """A conversation's customer as agents see them: the contact's name; for an unnamed contact,
-    the phone number (formatted to read) or email address of one of ``interactions`` (live ones
-    first); otherwise the contact's placeholder name ("Contact 42")."""
-    contact = conversation.contact
-    if f"{contact.first_name} {contact.last_name}".strip():
-        return contact.display_name
-    legs = sorted(interactions or (), key=lambda leg: leg.state == "ended")
-    for interaction in legs:
-        address = interaction.customer_address
-        if interaction.channel in PHONE_CHANNELS and address.startswith("+"):
-            return phone_display(address)
-        if interaction.channel == "email" and address:
-            return address
-    return contact.display_name
-
-
-PHONE_CHANNELS = ("sms", "voice")
-
-
-def phone_display(e164: str) -> str:
-    """+14155550100 -> +1 415-555-0100 (the international format); as stored if unreadable."""
-    try:
-        number = phonenumbers.parse(e164, None)
-    except phonenumbers.NumberParseException:
-        return e164
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    """A conversation's customer as agents see them (``selectors.customer_label``)."""
+    return customer_label(conversation.contact, interactions)

@@ -424,3 +424,21 @@ def test_an_unnamed_customer_is_shown_by_their_number_on_the_floor_and_in_the_mo
     monitor = client.get(reverse("monitor", args=[row.conversation_id])).content.decode()
     assert '<span class="contact-name">+1 415-555-0100</span>' in floor
     assert '<span class="contact-name">+1 415-555-0100</span>' in monitor
+
+
+def test_the_agents_board_names_an_unnamed_customer_by_their_number(
+    client, supervisor, agent_a, service_a
+):
+    InteractionFactory(
+        conversation__agent=agent_a,
+        conversation__service=service_a,
+        conversation__contact__first_name="",
+        conversation__contact__last_name="",
+        service=service_a,
+        customer_address="+14155550100",
+    )
+    client.force_login(supervisor)
+    (row,) = [
+        r for r in client.get(reverse("floor")).context["agents_page"] if r.user_id == agent_a.pk
+    ]
+    assert [work.contact_name for work in row.work] == ["+1 415-555-0100"]
