@@ -10,6 +10,7 @@ class ChannelsAppConfig(AppConfig):
         from conversations.models import Channel
         from conversations.ports import (
             register_agent_activity,
+            register_conversation_details,
             register_lifecycle_listener,
             register_sender,
             register_sender_addresses,
@@ -22,11 +23,13 @@ class ChannelsAppConfig(AppConfig):
         )
         from .api_channel.sender import ApiChannelSender
         from .email.adapters import EmailSender
+        from .email.details import email_details
         from .email.lifecycle import transcripts_on_chat_end
         from .email.timeline import email_timeline_extras
         from .services import entry_point_addresses
         from .sms.adapters import sms_sender_from_settings
         from .webchat.activity import ChatActivity
+        from .webchat.details import chat_details
         from .webchat.lifecycle import chat_lifecycle
         from .webchat.sender import ChatSender
 
@@ -43,4 +46,6 @@ class ChannelsAppConfig(AppConfig):
         register_lifecycle_listener(Channel.CHAT, chat_lifecycle)
         register_lifecycle_listener(Channel.CHAT, transcripts_on_chat_end)
         register_agent_activity(Channel.CHAT, ChatActivity())
+        register_conversation_details(Channel.CHAT, chat_details)
+        register_conversation_details(Channel.EMAIL, email_details)
         register_timeline_extras(Channel.EMAIL, email_timeline_extras)

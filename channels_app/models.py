@@ -206,6 +206,9 @@ class ChatSession(models.Model):
     last_name = models.CharField(max_length=120, blank=True)
     email = models.CharField(max_length=320, blank=True)
     phone = models.CharField(max_length=40, blank=True)
+    question = models.TextField(
+        blank=True, help_text=_("The question asked in the pre-chat form (also the first message).")
+    )
     language = models.CharField(max_length=12, blank=True)
     conversation = models.ForeignKey(
         "conversations.Conversation",

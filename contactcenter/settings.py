@@ -103,6 +103,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "contactcenter.context_processors.demo_mode",
+                "conversations.context_processors.agent_state",
             ],
         },
     },

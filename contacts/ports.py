@@ -59,6 +59,7 @@ class Activity:
     timeline_url: str = ""  # empty when this user may not open the conversation
     desktop_url: str = ""  # the live conversation on the desktop, when the user may open it
     move_url: str = ""  # "move to another contact", when the user may do it
+    fields: list[tuple[str, str]] = field(default_factory=list)  # (label, value) filled in
 
 
 class ActivitiesProvider(Protocol):

@@ -12,13 +12,14 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.core.paginator import Page, Paginator
 from django.db.models import Prefetch, QuerySet
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from contactcenter.realtime import agent_audience
 from contacts import ports
 from contacts.models import Contact
 from contacts.permissions import can_merge
 
-from .models import AgentProfile, Conversation, Interaction, Message
+from .models import AgentProfile, Conversation, CustomFieldDefinition, Interaction, Message
 from .selectors import conversation_get_for_agent, conversations_visible_to, timeline_messages
 
 ACTIVITIES_PAGE = 20
@@ -57,9 +58,30 @@ def contact_conversations(*, contact_id: int) -> QuerySet[Conversation]:
                 "duplicate_candidates",
                 queryset=Contact.objects.only("id", "first_name", "last_name", "merged_into"),
             ),
+            Prefetch(
+                "service__custom_field_definitions",
+                queryset=CustomFieldDefinition.objects.order_by("position", "id"),
+            ),
         )
         .order_by("-opened_at", "-id")
     )
+
+
+def field_display(definition: CustomFieldDefinition, value: object) -> str:
+    if isinstance(value, bool):
+        return gettext("Yes") if value else gettext("No")
+    return "" if value is None else str(value)
+
+
+def filled_fields(conversation: Conversation) -> list[tuple[str, str]]:
+    """The service's fields this conversation has a value for, labelled, in the service's order
+    (definitions prefetched by ``contact_conversations``)."""
+    values = conversation.custom_fields or {}
+    return [
+        (definition.label, field_display(definition, values[definition.key]))
+        for definition in conversation.service.custom_field_definitions.all()
+        if values.get(definition.key) not in (None, "")
+    ]
 
 
 def _leg(interaction: Interaction) -> ports.ActivityLeg:
@@ -101,6 +123,7 @@ def _activity(
         service_name=conversation.service.name,
         disposition=conversation.disposition.name if conversation.disposition else "",
         notes=conversation.wrap_up_notes,
+        fields=filled_fields(conversation),
         legs=legs,
         duplicate_candidates=candidates,
         timeline_url=reverse("contact-activity-timeline", args=[conversation.pk])
@@ -140,6 +163,32 @@ def activities_page(
         for conversation in conversations
     ]
     return page_obj
+
+
+def recent_activities(
+    *, contact_id: int, user: AbstractBaseUser, exclude_id: int, limit: int
+) -> tuple[list[ports.Activity], int]:
+    """The contact's other conversations, newest first, at most ``limit``, and how many there are
+    in all (the desktop's context panel); a fixed number of queries however many there are."""
+    queryset = contact_conversations(contact_id=contact_id).exclude(pk=exclude_id)
+    conversations = list(queryset[:limit])
+    total = queryset.count()  # always: the same queries for 2 or 2,000
+    visible = set(
+        conversations_visible_to(user=user)
+        .filter(pk__in=[conversation.pk for conversation in conversations])
+        .values_list("pk", flat=True)
+    )
+    may_move = can_merge(user)
+    activities = [
+        _activity(
+            conversation,
+            visible=conversation.pk in visible,
+            may_move=may_move,
+            contact_id=contact_id,
+        )
+        for conversation in conversations
+    ]
+    return activities, total
 
 
 def activity_timeline(

@@ -29,6 +29,7 @@ from .models import (
     CannedResponse,
     Conversation,
     ConversationParticipant,
+    CustomFieldDefinition,
     Disposition,
     Holiday,
     Interaction,
@@ -104,6 +105,12 @@ class DispositionInline(admin.TabularInline):
     extra = 0
 
 
+class CustomFieldDefinitionInline(admin.TabularInline):
+    model = CustomFieldDefinition
+    extra = 0
+    fields = ["position", "key", "label", "kind", "choices", "required", "active"]
+
+
 class ServiceSkillInline(admin.TabularInline):
     model = ServiceSkill
     extra = 0
@@ -142,7 +149,13 @@ class ServiceAdmin(AuditedAdmin, ScopedAdmin):
     ]
     list_filter = ["after_call_work", "disposition_required", "time_zone"]
     search_fields = ["name"]
-    inlines = [DispositionInline, ServiceSkillInline, BusinessHoursInline, HolidayInline]
+    inlines = [
+        DispositionInline,
+        CustomFieldDefinitionInline,
+        ServiceSkillInline,
+        BusinessHoursInline,
+        HolidayInline,
+    ]
 
 
 @admin.register(Skill)

@@ -139,6 +139,50 @@ class Disposition(models.Model):
         return f"{self.service}: {self.name}"
 
 
+class CustomFieldDefinition(models.Model):
+    """A field of a service's conversations that the agent fills in during the conversation (an
+    order number, a reason, "callback wanted"), saved in ``Conversation.custom_fields`` under
+    ``key``, beside what integrations put there. Required ones block wrap-up until filled."""
+
+    class Kind(models.TextChoices):
+        TEXT = "text", _("Text")
+        NUMBER = "number", _("Number")
+        CHOICE = "choice", _("Choice")
+        YES_NO = "yes_no", _("Yes / no")
+
+    service = models.ForeignKey(
+        Service, on_delete=models.CASCADE, related_name="custom_field_definitions"
+    )
+    key = models.SlugField(
+        _("key"),
+        max_length=40,
+        help_text=_("The field's name in the conversation's custom fields and the API."),
+    )
+    label = models.CharField(_("label"), max_length=120)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.TEXT)
+    choices = models.TextField(
+        _("choices"), blank=True, help_text=_("For a choice field: one option per line.")
+    )
+    required = models.BooleanField(_("required"), default=False)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["service", "position", "id"]
+        verbose_name = _("custom field")
+        verbose_name_plural = _("custom fields")
+        constraints = [
+            models.UniqueConstraint(fields=["service", "key"], name="custom_field_unique_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service}: {self.label}"
+
+    @property
+    def options(self) -> list[str]:
+        return [line.strip() for line in self.choices.splitlines() if line.strip()]
+
+
 class AgentState(models.TextChoices):
     READY = "ready", _("Ready")
     NOT_READY = "not_ready", _("Not Ready")

@@ -18,7 +18,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -184,3 +184,36 @@ def timeline_extras(messages: list[Message]) -> dict[int, str]:
     for channel, group in by_channel.items():
         extras.update(_timeline_extras[channel](group))
     return extras
+
+
+# --- Conversation details ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DetailItem:
+    """One line of a conversation's documents in the agent's context panel (a pre-chat answer,
+    the page the customer is on, an attachment). ``url`` makes the value a link."""
+
+    group: str
+    label: str
+    value: str
+    url: str = ""
+
+
+DetailsProvider = Callable[["Conversation"], list[DetailItem]]
+_details_providers: dict[str, DetailsProvider] = {}
+
+
+def register_conversation_details(channel: str, provider: DetailsProvider) -> None:
+    """``provider(conversation)`` lists what ``channel`` knows about the conversation, in a fixed
+    number of queries (it is called only when the conversation has a ``channel`` leg)."""
+    _details_providers[channel] = provider
+
+
+def conversation_details(conversation: Conversation, channels: Iterable[str]) -> list[DetailItem]:
+    items: list[DetailItem] = []
+    for channel in dict.fromkeys(channels):
+        provider = _details_providers.get(channel)
+        if provider is not None:
+            items.extend(provider(conversation))
+    return items

@@ -16,6 +16,17 @@ urlpatterns = [
         views.conversation_messages_fragment,
         name="conversation-messages",
     ),
+    path(
+        "conversations/<int:pk>/context/",
+        views.conversation_context_fragment,
+        name="conversation-context",
+    ),
+    path(
+        "conversations/<int:pk>/contact/",
+        views.conversation_contact_edit,
+        name="conversation-contact-edit",
+    ),
+    path("conversations/<int:pk>/fields/", views.conversation_fields, name="conversation-fields"),
     path("conversations/<int:pk>/reply/", views.conversation_reply, name="conversation-reply"),
     path("conversations/<int:pk>/end/", views.conversation_end, name="conversation-end"),
     path(

@@ -18,19 +18,21 @@ from contactcenter.exceptions import NotFound, ValidationError
 from contactcenter.http import domain_errors_as_json
 from contactcenter.realtime import page_cursor
 from contactcenter.ws import revoke_session_sockets
+from contacts.services import contact_update
 
 from . import selectors, services
+from .context_panel import context_panel
 from .models import (
-    AgentState,
     Conversation,
     Disposition,
     Interaction,
     MessageStatus,
-    NotReadyReason,
     Service,
 )
 from .ports import sender_addresses
 from .system_lines import system_texts_without_parameters
+
+CONTACT_INLINE_FIELDS = ("first_name", "last_name", "company")
 
 
 def _list_context(request: HttpRequest) -> dict:
@@ -46,17 +48,14 @@ def _queues_context(request: HttpRequest) -> dict:
 
 
 def _desktop_context(request: HttpRequest) -> dict:
-    reasons = list(NotReadyReason.objects.filter(active=True))
+    # The desktop makes its user an agent (a profile, Not Ready); the top bar's state widget
+    # (context_processors.agent_state) shows it.
+    selectors.agent_profile_for(user=request.user)
     return {
         # Read before the data: anything committed after this is replayed over the websocket.
         "event_cursor": page_cursor(),
         **_list_context(request),
         **_queues_context(request),
-        "profile": selectors.agent_profile_for(user=request.user),
-        "agent_states": [AgentState.READY, AgentState.NOT_READY],
-        "not_ready_reasons": reasons,
-        "reason_names": {reason.name for reason in reasons},
-        "state_labels": {state.value: str(state.label) for state in AgentState},
         "desktop_strings": _desktop_strings(),
     }
 
@@ -95,10 +94,14 @@ def conversation_detail(request: HttpRequest, pk: int) -> HttpResponse:
         )
         return redirect("desktop")
     context = _desktop_context(request)
+    interactions = list(conversation.interactions.all())
     context.update(
         conversation=conversation,
         timeline=selectors.timeline_messages(conversation=conversation),
-        interactions=list(conversation.interactions.all()),
+        interactions=interactions,
+        panel=context_panel(
+            conversation=conversation, interactions=interactions, user=request.user
+        ),
         transfer=selectors.transfer_targets(user=request.user),
         people=selectors.conversation_people(conversation=conversation, user=request.user),
         composer_targets=selectors.composer_targets(conversation=conversation),
@@ -109,6 +112,58 @@ def conversation_detail(request: HttpRequest, pk: int) -> HttpResponse:
         dispositions=list(conversation.service.dispositions.filter(active=True)),
     )
     return render(request, "conversations/desktop.html", context)
+
+
+@login_required
+@require_GET
+def conversation_context_fragment(request: HttpRequest, pk: int) -> HttpResponse:
+    """The context panel alone: the desktop re-reads it when the contact or the conversation
+    changes (in another tab, by another agent, by an integration)."""
+    conversation = selectors.conversation_get_for_agent(user=request.user, pk=pk)
+    interactions = list(conversation.interactions.all())
+    return render(
+        request,
+        "conversations/_context_panel.html",
+        {
+            "conversation": conversation,
+            "interactions": interactions,
+            "panel": context_panel(
+                conversation=conversation, interactions=interactions, user=request.user
+            ),
+            "canned_responses": selectors.canned_responses_for(
+                conversation=conversation, user=request.user
+            ),
+        },
+    )
+
+
+@login_required
+@require_POST
+@domain_errors_as_json
+def conversation_contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Inline edit of the conversation's contact from the context panel (name, company)."""
+    conversation = selectors.conversation_get_for_agent(user=request.user, pk=pk)
+    data = {name: request.POST[name] for name in CONTACT_INLINE_FIELDS if name in request.POST}
+    contact = contact_update(contact=conversation.contact, user=request.user, data=data)
+    return JsonResponse({"contact_id": contact.pk, "name": contact.display_name})
+
+
+@login_required
+@require_POST
+@domain_errors_as_json
+def conversation_fields(request: HttpRequest, pk: int) -> HttpResponse:
+    """The agent saves the service's fields of this conversation (the panel's Details tab)."""
+    conversation = selectors.conversation_get_for_agent(user=request.user, pk=pk)
+    prefix = "field-"
+    values = {
+        name[len(prefix) :]: value
+        for name, value in request.POST.items()
+        if name.startswith(prefix)
+    }
+    conversation = services.conversation_fields_fill(
+        conversation=conversation, user=request.user, values=values
+    )
+    return JsonResponse({"custom_fields": conversation.custom_fields})
 
 
 @login_required
@@ -264,7 +319,14 @@ def agent_state(request: HttpRequest) -> HttpResponse:
         state=request.POST.get("state", ""),
         reason=request.POST.get("reason", "")[:120],
     )
-    return JsonResponse({"state": profile.state, "reason": profile.not_ready_reason})
+    return JsonResponse(
+        {
+            "state": profile.state,
+            "reason": profile.not_ready_reason,
+            "requested_state": profile.requested_state,
+            "requested_reason": profile.requested_reason,
+        }
+    )
 
 
 @login_required

@@ -40,6 +40,7 @@ from conversations.models import (
     Channel,
     Conversation,
     ConversationParticipant,
+    CustomFieldDefinition,
     Disposition,
     Holiday,
     Interaction,
@@ -83,6 +84,15 @@ class DispositionFactory(factory.django.DjangoModelFactory):
 
     service = factory.SubFactory(ServiceFactory)
     name = factory.Sequence(lambda n: f"Outcome {n}")
+
+
+class CustomFieldDefinitionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CustomFieldDefinition
+
+    service = factory.SubFactory(ServiceFactory)
+    key = factory.Sequence(lambda n: f"field_{n}")
+    label = factory.Sequence(lambda n: f"Field {n}")
 
 
 class AgentProfileFactory(factory.django.DjangoModelFactory):

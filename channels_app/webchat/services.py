@@ -54,6 +54,7 @@ logger = logging.getLogger(__name__)
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 PAGE_URL_MAX = 2000
 PAGE_TITLE_MAX = 300
+QUESTION_MAX = 4000
 
 
 # --- Availability -------------------------------------------------------------------------
@@ -170,6 +171,7 @@ def chat_session_start(
                 last_name=answers.last_name,
                 email=answers.email,
                 phone=answers.phone,
+                question=answers.question[:QUESTION_MAX],
                 language=language[:12],
                 inactivity_seconds=config.inactivity_timeout_seconds,
                 page_url=page.url if page else "",

@@ -42,7 +42,13 @@ from .closing import (
     wrap_up_expire,
 )
 from .contact_moves import conversation_move
-from .custom_fields import conversation_custom_fields_set
+from .custom_fields import (
+    conversation_custom_fields_set,
+    conversation_fields_fill,
+    ensure_required_fields,
+    required_fields_missing,
+    service_field_definitions,
+)
 from .handover import (
     conference_invite,
     conversation_leave,
@@ -100,12 +106,14 @@ __all__ = [
     "conversation_barge",
     "conversation_custom_fields_set",
     "conversation_end",
+    "conversation_fields_fill",
     "conversation_leave",
     "conversation_monitor",
     "conversation_move",
     "conversation_whisper",
     "conversation_wrap_up",
     "disconnected_agent_ids",
+    "ensure_required_fields",
     "expired_offer_ids",
     "expired_wrap_up_ids",
     "inbound_receive",
@@ -126,8 +134,10 @@ __all__ = [
     "outbound_reconcile",
     "outbound_stuck_ids",
     "preferred_agent_for",
+    "required_fields_missing",
     "resolved_cases_due",
     "route_service",
+    "service_field_definitions",
     "services_with_waiting",
     "supervisor_agent_log_out",
     "supervisor_agent_state_force",

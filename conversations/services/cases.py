@@ -30,7 +30,7 @@ from ..models import Conversation, Disposition, Interaction
 from ..selectors import conversation_audiences
 from ..system_lines import SystemLine
 from . import agent_state
-from .closing import conversation_close_locked, interaction_end
+from .closing import conversation_close_locked, ensure_wrap_up_complete, interaction_end
 from .guards import agent_name, ensure_handler
 from .timeline import system_line_add
 
@@ -91,16 +91,7 @@ def case_resolve(
     wrap-up would."""
     with transaction.atomic():
         conversation = _open_case_for_update(conversation, user)
-        if disposition is not None and (
-            disposition.service_id != conversation.service_id or not disposition.active
-        ):
-            raise ValidationError(
-                gettext("That disposition does not belong to this service."), field="disposition"
-            )
-        if disposition is None and conversation.service.disposition_required:
-            raise ValidationError(
-                gettext("Choose a disposition: this service requires one."), field="disposition"
-            )
+        ensure_wrap_up_complete(conversation, disposition)
         conversation.case_state = Conversation.CaseState.RESOLVED
         conversation.resolved_at = timezone.now()
         conversation.pending_reason = ""

@@ -22,6 +22,7 @@ from ..ports import Lifecycle
 from ..selectors import conversation_audiences
 from ..system_lines import SystemLine
 from . import agent_state, offers
+from .custom_fields import ensure_required_fields, required_fields_missing
 from .guards import ensure_handler
 from .lifecycle import lifecycle_notify
 from .timeline import system_line_add
@@ -76,7 +77,11 @@ def _after_interaction_end(interaction: Interaction) -> None:
 def _wrap_up_or_close(conversation: Conversation) -> None:
     service = conversation.service
     now = timezone.now()
-    if conversation.agent_id and (service.after_call_work or service.disposition_required):
+    if conversation.agent_id and (
+        service.after_call_work
+        or service.disposition_required
+        or required_fields_missing(conversation)
+    ):
         conversation.status = Conversation.Status.WRAP_UP
         conversation.wrap_up_started_at = now
         conversation.save(update_fields=["status", "wrap_up_started_at"])
@@ -103,6 +108,22 @@ def conversation_end(*, conversation: Conversation, user: AbstractBaseUser) -> C
     return conversation
 
 
+def ensure_wrap_up_complete(conversation: Conversation, disposition: Disposition | None) -> None:
+    """What wrap-up (or resolving a case) needs: a disposition of the service when it requires
+    one, and the service's required fields filled."""
+    if disposition is not None and (
+        disposition.service_id != conversation.service_id or not disposition.active
+    ):
+        raise ValidationError(
+            gettext("That disposition does not belong to this service."), field="disposition"
+        )
+    if disposition is None and conversation.service.disposition_required:
+        raise ValidationError(
+            gettext("Choose a disposition: this service requires one."), field="disposition"
+        )
+    ensure_required_fields(conversation)
+
+
 def conversation_wrap_up(
     *,
     conversation: Conversation,
@@ -120,16 +141,7 @@ def conversation_wrap_up(
         ensure_handler(conversation, user)
         if conversation.status == Conversation.Status.OPEN:
             raise InvalidState(gettext("End the conversation's interactions before wrap-up."))
-        if disposition is not None and (
-            disposition.service_id != conversation.service_id or not disposition.active
-        ):
-            raise ValidationError(
-                gettext("That disposition does not belong to this service."), field="disposition"
-            )
-        if disposition is None and conversation.service.disposition_required:
-            raise ValidationError(
-                gettext("Choose a disposition: this service requires one."), field="disposition"
-            )
+        ensure_wrap_up_complete(conversation, disposition)
         conversation.disposition = disposition
         conversation.wrap_up_notes = (notes or "").strip()
         conversation_close_locked(conversation, now=timezone.now())

@@ -3,6 +3,7 @@
 // customer text only ever arrives as server-escaped HTML or through textContent.
 import { desktopSocket as socket } from "./desktop_socket.js";
 import { format, strings } from "./i18n.js";
+import { csrfToken, errorText as httpErrorText, fetchFragment, postForm } from "./http.js";
 import { smsSegments } from "./sms_segments.js";
 import { statusMovesForward } from "./message_status.js";
 import { showWhisper } from "./whisper.js";
@@ -16,22 +17,7 @@ const composer = document.getElementById("composer");
 const TEXT = strings("desktop-strings");
 
 function errorText(data, response) {
-  // Errors are {"error": {"code", "message", "fields"}} (contactcenter.exceptions.DomainError).
-  const message = data && data.error && data.error.message;
-  return message || format(TEXT.error, { status: response.status });
-}
-
-function csrfToken() {
-  const input = document.querySelector("input[name=csrfmiddlewaretoken]");
-  return input ? input.value : "";
-}
-
-async function fetchFragment(url) {
-  const response = await fetch(url, { headers: { "X-Requested-With": "fetch" }, credentials: "same-origin" });
-  if (!response.ok) throw new Error(`${response.status} ${url}`);
-  const template = document.createElement("template");
-  template.innerHTML = await response.text();
-  return template.content;
+  return httpErrorText(data, response, TEXT.error);
 }
 
 let listRefresh = null;
@@ -150,7 +136,6 @@ function applyEvent(event) {
   }
   if (event.type === "offer.created") announceOffer(payload);
   if (event.type === "supervisor.whisper") showWhisper(payload);
-  if (event.type === "agent.state_changed") applyState(payload);
   if (!timeline || !mine || navigatingAway) return;
   if (event.type === "message.created") appendNewMessages();
   else if (event.type === "message.status_changed") updateStatus(payload);
@@ -177,27 +162,6 @@ function applyEvent(event) {
         : Boolean(header && Number(header.dataset.serviceId) === Number(payload.service_id));
     if (!shown) window.location.reload();
   }
-}
-
-function applyState(payload) {
-  if (Number(payload.agent_id) !== Number(body.dataset.userId)) return;
-  const select = document.getElementById("agent-state");
-  if (!select) return;
-  select.dataset.state = payload.state;
-  const value = `${payload.state}|${payload.reason || ""}`;
-  let option = [...select.options].find((o) => o.value === value);
-  if (!option) {
-    option = document.createElement("option");
-    option.value = value;
-    option.disabled = payload.state !== "ready" && payload.state !== "not_ready";
-    select.appendChild(option);
-  }
-  const labels = JSON.parse(document.getElementById("agent-state-labels").textContent);
-  const label = labels[payload.state] || payload.state;
-  option.textContent = payload.reason ? `${label}: ${payload.reason}` : label;
-  select.value = value;
-  const timer = document.getElementById("agent-state-timer");
-  if (timer && payload.since) timer.dataset.since = payload.since;
 }
 
 socket.on("event", applyEvent);
@@ -287,33 +251,6 @@ if (composer) {
   });
 }
 
-const stateSelect = document.getElementById("agent-state");
-if (stateSelect) {
-  stateSelect.addEventListener("change", async () => {
-    const form = document.getElementById("agent-state-form");
-    const [state, reason] = stateSelect.value.split("|");
-    form.querySelector("input[name=state]").value = state;
-    form.querySelector("input[name=reason]").value = reason || "";
-    await fetch(form.action, {
-      method: "POST",
-      body: new FormData(form),
-      headers: { "X-CSRFToken": csrfToken() },
-      credentials: "same-origin",
-    });
-  });
-}
-
-async function postForm(form) {
-  const response = await fetch(form.action, {
-    method: "POST",
-    body: new FormData(form),
-    headers: { "X-CSRFToken": csrfToken() },
-    credentials: "same-origin",
-  });
-  const data = await response.json().catch(() => ({}));
-  return { response, data };
-}
-
 const endForm = document.querySelector("form.js-end");
 if (endForm) {
   endForm.addEventListener("submit", async (event) => {
@@ -356,11 +293,6 @@ function formatDuration(seconds) {
 }
 
 function tickTimers() {
-  const stateTimer = document.getElementById("agent-state-timer");
-  if (stateTimer) {
-    const seconds = Math.max(0, Math.round((Date.now() - Date.parse(stateTimer.dataset.since)) / 1000));
-    stateTimer.textContent = formatDuration(seconds);
-  }
   const items = list.querySelector(".items");
   const threshold = Number(items ? items.dataset.replyThreshold : 60);
   list.querySelectorAll("[data-since]").forEach((timer) => {
@@ -376,6 +308,14 @@ function tickCountdowns() {
     const left = Math.max(0, Math.round((Date.parse(offer.dataset.expiresAt) - Date.now()) / 1000));
     const countdown = offer.querySelector(".countdown");
     if (countdown) countdown.textContent = format(TEXT.countdown, { seconds: left });
+    // The ring empties as the offer runs out (CSSOM, allowed by the page's CSP).
+    const ring = offer.querySelector(".countdown-ring");
+    const total = (Date.parse(offer.dataset.expiresAt) - Date.parse(offer.dataset.offeredAt)) / 1000;
+    if (ring && total > 0) {
+      const share = Math.min(1, left / total);
+      ring.style.setProperty("--left", String(share));
+      ring.classList.toggle("ending", share <= 0.25);
+    }
   });
 }
 setInterval(tickCountdowns, 1000);
@@ -477,3 +417,25 @@ document.addEventListener("keydown", (event) => {
 if (composer && (!document.activeElement || document.activeElement === document.body)) {
   composer.querySelector("textarea").focus({ preventScroll: true });
 }
+
+// Header menus (Transfer, Invite): one open at a time, closed by Escape or a click elsewhere;
+// opening one puts the focus on its first field.
+const menus = [...document.querySelectorAll(".workspace-header details.menu")];
+for (const menu of menus) {
+  menu.addEventListener("toggle", () => {
+    if (!menu.open) return;
+    for (const other of menus) if (other !== menu) other.open = false;
+    menu.querySelector("select, input")?.focus();
+  });
+}
+document.addEventListener("click", (event) => {
+  for (const menu of menus) if (menu.open && !menu.contains(event.target)) menu.open = false;
+});
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape") return;
+  const open = menus.find((menu) => menu.open);
+  if (open) {
+    open.open = false;
+    open.querySelector("summary").focus();
+  }
+});

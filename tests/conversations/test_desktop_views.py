@@ -163,7 +163,12 @@ def test_agent_state_change_is_saved_and_published(client, agent_a):
 
     response = client.post(reverse("agent-state"), {"state": "not_ready", "reason": "Break"})
 
-    assert response.json() == {"state": "not_ready", "reason": "Break"}
+    assert response.json() == {
+        "state": "not_ready",
+        "reason": "Break",
+        "requested_state": "",
+        "requested_reason": "",
+    }
     agent_a.agent_profile.refresh_from_db()
     assert agent_a.agent_profile.state == "not_ready"
 

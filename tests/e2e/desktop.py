@@ -63,7 +63,7 @@ SNAPSHOT = """
 () => {
   const norm = (text) => (text || "").replace(/\\s+/g, " ").trim();
   const TIMERS = ".countdown, .total-time, .waiting-time, #agent-state-timer";
-  const TIMER_CLASSES = ["late"];
+  const TIMER_CLASSES = ["late", "ending"];
   const KEPT = ["href", "action", "src", "datetime", "disabled", "hidden", "value"];
   const describe = (element) => {
     const clone = element.cloneNode(true);
@@ -95,6 +95,10 @@ SNAPSHOT = """
       label: norm(select.selectedOptions[0] ? select.selectedOptions[0].textContent : ""),
       state: select.dataset.state || "",
       since: timer ? timer.dataset.since || "" : "",
+      pending: (() => {
+        const pending = document.getElementById("agent-state-pending");
+        return pending ? { hidden: pending.hidden, text: norm(pending.textContent) } : null;
+      })(),
     },
     conversation: status && { status: status.dataset.status, label: norm(status.textContent) },
     composer: Boolean(document.getElementById("composer")),

@@ -63,6 +63,7 @@ def test_the_widget_is_told_each_step_of_the_conversation_promptly_and_truly(
     # Transfer to Blair: told as a transfer (not "Alex left, back in the queue").
     blair_page.select_option("#agent-state", label="Ready")
     expect(blair_page.locator("#agent-state")).to_have_attribute("data-state", "ready")
+    alex.locator("details.menu:has(#transfer-target) > summary").click()
     alex.select_option("#transfer-target", label="Blair")
     post_form(alex, "form.js-transfer")
     accept_offer(blair_page, server)
@@ -73,6 +74,7 @@ def test_the_widget_is_told_each_step_of_the_conversation_promptly_and_truly(
     # Conference: Blair invites Alex, Alex joins, then leaves.
     alex.goto(f"{server.url}/")
     wait_until_live(alex)
+    blair_page.locator("details.menu:has(#conference-agent) > summary").click()
     blair_page.select_option("#conference-agent", label="Alex")
     post_form(blair_page, "form[action$='/conference/']")
     accept_offer(alex, server)

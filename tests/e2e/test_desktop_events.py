@@ -293,6 +293,18 @@ def not_ready_for_lunch(world: World) -> None:
     expect(world.page.locator("#agent-state")).to_have_value("not_ready|Lunch")
 
 
+def busy_desktop_with_break_reasons(world: World) -> str:
+    NotReadyReason.objects.create(name="Lunch")
+    return desktop_with_a_conversation(world)
+
+
+def lunch_pending(world: World) -> None:
+    expect(world.page.locator("#agent-state")).to_have_attribute("data-state", "busy")
+    expect(world.page.locator("#agent-state-pending")).to_have_text(
+        "then Not Ready: Lunch (pending)"
+    )
+
+
 CASES = [
     Case("message.created", open_conversation, customer_texts_again, second_line_shown),
     Case(
@@ -340,6 +352,12 @@ CASES = [
         desktop_with_break_reasons,
         lunch_break_in_another_tab,
         not_ready_for_lunch,
+    ),
+    Case(
+        "agent.state_requested",
+        busy_desktop_with_break_reasons,
+        lunch_break_in_another_tab,
+        lunch_pending,
     ),
     Case(
         "interaction.started",

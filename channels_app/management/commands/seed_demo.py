@@ -17,6 +17,7 @@ from conversations.models import (
     CannedResponse,
     Channel,
     Conversation,
+    CustomFieldDefinition,
     Disposition,
     Interaction,
     Message,
@@ -44,6 +45,12 @@ ENTRY_POINTS = [
     ("Support line", Channel.VOICE, "+15005550008", "Support"),
     ("Support email", Channel.EMAIL, "support@example.com", "Support"),
     ("Website chat", Channel.CHAT, "website", "Support"),
+]
+# The fields a Support agent fills in during a conversation (the context panel's Details tab).
+SUPPORT_FIELDS = [
+    ("order_number", "Order number", "text", "", False),
+    ("reason", "Reason", "choice", "Delivery\nBilling\nProduct question\nOther", True),
+    ("callback_wanted", "Callback wanted", "yes_no", "", False),
 ]
 AGENTS = [("agent1", "Alex Agent", ["Support", "Sales"]), ("agent2", "Blair Agent", ["Support"])]
 # Supervisors supervise their teams' services; the administrator supervises (and configures) all.
@@ -174,6 +181,18 @@ class Command(BaseCommand):
             title="Case number",
             defaults={"body": "Your case number is {{ case }}; keep it for future reference."},
         )
+        for position, (key, label, kind, choices, required) in enumerate(SUPPORT_FIELDS):
+            CustomFieldDefinition.objects.get_or_create(
+                service=services["Support"],
+                key=key,
+                defaults={
+                    "label": label,
+                    "kind": kind,
+                    "choices": choices,
+                    "required": required,
+                    "position": position,
+                },
+            )
 
     def _contacts(self, services: dict[str, Service], users: dict[str, object]) -> None:
         now = timezone.now()
