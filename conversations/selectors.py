@@ -207,8 +207,10 @@ def agent_profile_get_for_user(*, user: AbstractBaseUser, agent_id: int) -> Agen
 PREVIEW_CHARS = 160
 
 
-def active_conversations(*, user: AbstractBaseUser) -> list[Conversation]:
-    """The agent's Active Conversations list; supervisors also see unassigned ones.
+def active_conversations(*, user: AbstractBaseUser, pk: int | None = None) -> list[Conversation]:
+    """The agent's Active Conversations list; supervisors also see unassigned ones. With ``pk``,
+    only that entry (empty when it is not in the list any more): the desktop updates one entry
+    when only it changed.
 
     Each item carries ``last_text`` (the start of its last message or note: ``preview``,
     ``direction``, ``kind``; None without one) for the list's preview line: one query for all
@@ -217,6 +219,8 @@ def active_conversations(*, user: AbstractBaseUser) -> list[Conversation]:
     scope = Q(agent=user) | Q(pk__in=taking_part.values("conversation_id"))
     if is_supervisor(user):
         scope |= Q(agent__isnull=True) & scope_filter(user)
+    if pk is not None:
+        scope &= Q(pk=pk)
     conversations = list(
         Conversation.objects.filter(scope)
         .exclude(status=Conversation.Status.CLOSED)

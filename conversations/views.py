@@ -169,7 +169,21 @@ def conversation_fields(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def conversation_list_fragment(request: HttpRequest) -> HttpResponse:
-    return render(request, "conversations/_conversation_list.html", _list_context(request))
+    """The whole list, or with ``?conversation=<id>`` only that entry (an empty answer when it
+    left the list)."""
+    only = request.GET.get("conversation", "")
+    if not only:
+        return render(request, "conversations/_conversation_list.html", _list_context(request))
+    if not only.isdigit():
+        return HttpResponse(gettext("Give a conversation id."), status=400)
+    items = selectors.active_conversations(user=request.user, pk=int(only))
+    if not items:
+        return HttpResponse("")
+    return render(
+        request,
+        "conversations/_conversation_item.html",
+        {"item": items[0], "reply_threshold_seconds": settings.AGENT_REPLY_THRESHOLD_SECONDS},
+    )
 
 
 @login_required

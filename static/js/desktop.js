@@ -46,6 +46,48 @@ function refreshList() {
   return listRefresh;
 }
 
+function listEntry(id) {
+  return id ? list.querySelector(`.items > .conversation-item[data-conversation-id="${Number(id)}"]`) : null;
+}
+
+// A new message changes one entry (preview, unread count, timers, place): only that entry is
+// fetched and put back where the list's order (newest activity first) puts it. Anything else,
+// or an entry that left the list or has no place yet, reads the whole list.
+let entryChain = Promise.resolve();
+function refreshEntry(id) {
+  entryChain = entryChain.then(async () => {
+    if (listRefresh) {
+      listStale = true;
+      return;
+    }
+    try {
+      const fragment = await fetchFragment(`${list.dataset.fragmentUrl}?conversation=${Number(id)}`);
+      const fresh = fragment.querySelector(".conversation-item");
+      const current = listEntry(id);
+      if (listRefresh || !fresh || !current || !fresh.dataset.order) {
+        refreshList();
+        return;
+      }
+      const focused = focusedListEntry();
+      const items = current.parentElement;
+      current.remove();
+      const key = (item) => [item.dataset.order || "", Number(item.dataset.conversationId)];
+      const [order, pk] = key(fresh);
+      const after = [...items.querySelectorAll(":scope > .conversation-item")].find((item) => {
+        const [otherOrder, otherPk] = key(item);
+        return otherOrder < order || (otherOrder === order && otherPk < pk);
+      });
+      items.insertBefore(fresh, after || null);
+      if (focused) refocusListEntry(focused);
+      markSelected();
+      tickCountdowns();
+    } catch {
+      refreshList();
+    }
+  });
+  return entryChain;
+}
+
 // The entry of the list that has the keyboard focus, to give it back after a refresh.
 function focusedListEntry() {
   const active = document.activeElement;
@@ -126,7 +168,9 @@ function applyEvent(event) {
   document.dispatchEvent(new CustomEvent("desktop:event", { detail: event }));
   const payload = event.payload || {};
   const mine = payload.conversation_id && payload.conversation_id === conversationId;
-  if (
+  if (event.type === "message.created" && listEntry(payload.conversation_id)) {
+    refreshEntry(payload.conversation_id);
+  } else if (
     event.type.startsWith("conversation.") ||
     event.type.startsWith("offer.") ||
     event.type.startsWith("contact.") ||

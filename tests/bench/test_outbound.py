@@ -110,3 +110,61 @@ def test_outbound_replies_through_the_worker(stack, config, report, csrf_token):
     )
     report.add(Row(name, "failed sends", "messages", failed, None, "0", failed == 0))
     client.close()
+
+
+def post(url: str, data: dict) -> str:
+    from urllib.request import urlopen
+
+    with urlopen(url, urlencode(data).encode(), timeout=60) as response:
+        return response.read().decode()
+
+
+def queue_backlog(stack, count: int) -> None:
+    """``count`` maintenance jobs on the outbound worker's other queue, in chunks of 5,000."""
+    queued = 0
+    while queued < count:
+        chunk = min(5000, count - queued)
+        queued += int(post(f"{stack.web.url}/bench/backlog/", {"count": chunk}))
+
+
+def test_outbound_replies_with_20000_maintenance_jobs_queued(stack, config, report, csrf_token):
+    """The outbound worker also serves the ``maintenance`` queue (Procfile): with a backlog of
+    close-out jobs there (a worker back from an outage), replies must still go out at their rate.
+    Each round queues the backlog, measures the replies, then drops what is left of it."""
+    import redis
+
+    client = redis.Redis.from_url(stack.redis_url)
+    count = config.size(100, 5)
+    backlog = config.size(20000, 100)
+    rates, bare_rates, left = [], [], []
+    for _ in range(config.rounds):
+        run = f"{stack.key_prefix}-b{next(_runs)}"
+        start = time.monotonic()
+        noops(stack, count, run)
+        end = wait_for(lambda run=run: int(client.get(f"bench:noop:{run}") or 0), count, 120)
+        bare_rates.append(count / (end - start))
+
+        queue_backlog(stack, backlog)
+        start = time.monotonic()
+        result = replies(stack, csrf_token, count, run)
+        assert {s.status for s in result.samples} == {201}, "a reply was refused"
+        end = wait_for(lambda run=run: replies_done(stack, run), count, 300)
+        rates.append(count / (end - start))
+        left.append(int(post(f"{stack.web.url}/bench/backlog/purge/", {})))
+    rate, bare_rate = median(rates), median(bare_rates)
+    name = f"outbound replies, {backlog:,} maintenance jobs queued"
+    report.add(
+        Row(
+            name,
+            "sent per second",
+            "msg/s",
+            rate,
+            bare_rate,
+            "≥ 50% of no-op rate",
+            config.judge(rate >= 0.5 * bare_rate),
+        )
+    )
+    # How much of the backlog was still queued when the replies were all sent: the replies did
+    # not wait for it to drain.
+    report.add(Row(name, "backlog left after the replies", "jobs", median(left), None, "-", None))
+    client.close()

@@ -17,6 +17,10 @@ def pages(stack) -> dict[str, str]:
     return {
         "desktop /": "/",
         "Active Conversations list": "/conversations/fragment/list/",
+        "one list entry (a new message)": (
+            "/conversations/fragment/list/?conversation="
+            f"{stack.seed['open_conversations'][str(stack.seed['user_ids'][0])][0]}"
+        ),
         "conversation of 2,000 messages": f"/conversations/{stack.seed['long_id']}/",
         "contacts search": "/contacts/?q=Contact+4242",
         "Activities of a contact": "/contacts/2/",
@@ -44,6 +48,7 @@ def queries(results: list[LoadResult]) -> int:
     [
         "desktop /",
         "Active Conversations list",
+        "one list entry (a new message)",
         "conversation of 2,000 messages",
         "contacts search",
         "Activities of a contact",

@@ -14,5 +14,7 @@ urlpatterns = [
     path("bench/template/", views.template),
     path("bench/ring/", views.ring),
     path("bench/noop/", views.enqueue_noop),
+    path("bench/backlog/", views.backlog),
+    path("bench/backlog/purge/", views.backlog_purge),
     *project_urlpatterns,
 ]

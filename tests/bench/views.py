@@ -12,6 +12,8 @@ from django.views.decorators.csrf import csrf_exempt
 
 from .tasks import noop
 
+BACKLOG_QUEUE = "maintenance"
+
 BARE_GROUP = "bench-bare"
 _TEMPLATE = engines["django"].from_string(
     "<!doctype html><html><head><title>{{ title }}</title></head>"
@@ -44,3 +46,28 @@ def enqueue_noop(request: HttpRequest) -> HttpResponse:
     """What an agent's reply is measured against: one no-op task enqueued."""
     noop.delay(request.POST.get("run", ""))
     return HttpResponse("ok")
+
+
+@csrf_exempt
+def backlog(request: HttpRequest) -> HttpResponse:
+    """Queue ``count`` real maintenance jobs (the close-out sweep for expired wrap-ups) on the
+    outbound worker's other queue, as a worker back from an outage finds them."""
+    from celery import current_app
+
+    from conversations.tasks import expire_wrap_ups
+
+    count = min(int(request.POST.get("count", "0")), 5000)
+    with current_app.producer_or_acquire() as producer:
+        for _ in range(count):
+            expire_wrap_ups.apply_async(producer=producer, queue=BACKLOG_QUEUE)
+    return HttpResponse(str(count))
+
+
+@csrf_exempt
+def backlog_purge(request: HttpRequest) -> HttpResponse:
+    """Drop what is left of the backlog (between rounds); answers how many jobs were left."""
+    from celery import current_app
+
+    with current_app.connection_for_write() as connection:
+        left = connection.default_channel.queue_purge(BACKLOG_QUEUE) or 0
+    return HttpResponse(str(left))

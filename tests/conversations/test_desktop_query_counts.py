@@ -174,3 +174,42 @@ def test_messages_fragment_costs_the_same_with_20_and_2000_messages(
     assert len(shown) == TIMELINE_PAGE  # a page at a time, the next ones after it
     assert shown == sorted(shown) and shown[0] == first[10].pk
     assert Interaction.objects.filter(conversation=conversation).count() == 2
+
+
+@pytest.mark.django_db
+def test_one_entry_of_the_list_costs_the_same_with_2_and_20_conversations_and_matches_the_list(
+    client, agent_a, service_a, django_assert_num_queries
+):
+    """The desktop fetches one entry when only it changed (a new message): the entry is the
+    same HTML as in the whole list, and costs the same however long the list is."""
+    client.force_login(agent_a)
+    agent_a.agent_profile.capacity_overrides = {"share": {"sms": 1, "chat": 1}}
+    agent_a.agent_profile.save()
+    first, *_ = open_conversations(agent_a, service_a, 2)
+    url = f"{reverse('conversation-list-fragment')}?conversation={first.pk}"
+    client.get(url)
+    two = count_queries(lambda: client.get(url))
+    open_conversations(agent_a, service_a, 18)
+    with django_assert_num_queries(two):
+        response = client.get(url)
+    entry = response.content.decode()
+    assert rendered_items(response) == 1
+    assert f'data-conversation-id="{first.pk}"' in entry
+    assert 'data-order="' in entry
+    whole = client.get(reverse("conversation-list-fragment")).content.decode()
+    body = entry[entry.index("<li") :].strip()
+    assert body in whole
+
+
+@pytest.mark.django_db
+def test_an_entry_not_in_the_agents_list_is_empty_and_a_bad_id_is_a_400(
+    client, agent_a, agent_b, service_a
+):
+    theirs = ConversationFactory(agent=agent_b, service=service_a)
+    client.force_login(agent_a)
+    url = reverse("conversation-list-fragment")
+    response = client.get(f"{url}?conversation={theirs.pk}")
+    assert (response.status_code, response.content) == (200, b"")
+    response = client.get(f"{url}?conversation=abc")
+    assert response.status_code == 400
+    assert response.content.decode() == "Give a conversation id."

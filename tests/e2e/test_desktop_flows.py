@@ -25,6 +25,7 @@ from tests.support.browser import assert_same_page, login, mark_page, wait_until
 from .desktop import (
     ENTRY_POINT,
     accepted_sms_conversation,
+    assert_matches_fresh_render,
     chat_says,
     expect_list_items,
     open_chat,
@@ -383,3 +384,36 @@ def test_keyboard_only_the_agent_moves_through_the_list_accepts_replies_and_ends
     expect(page.locator("#conversation-status")).not_to_have_attribute("data-status", "open")
     conversation.refresh_from_db()
     assert conversation.status in (Conversation.Status.WRAP_UP, Conversation.Status.CLOSED)
+
+
+def test_a_new_message_refreshes_only_its_entry_and_moves_it_to_the_top(
+    page, shared_asgi_server, shared_twilio_standin, agent_a, sms_entry_point_a
+):
+    """Issue 11's per-item update: a customer's message fetches that one entry (not the whole
+    list), which moves to the top with its preview and unread count; the page then shows what a
+    fresh render shows."""
+    first = accepted_sms_conversation(agent_a, "First customer", phone="+14155550181")
+    second = accepted_sms_conversation(agent_a, "Second customer", phone="+14155550182")
+    server = shared_asgi_server
+    login(page, server.url, agent_a.username)
+    items = page.locator("#conversation-list .items > .conversation-item")
+    expect(items.first).to_have_attribute("data-conversation-id", str(second.pk))
+    # The fresh page re-reads its list when it goes live and for the replayed recent events
+    # (the offers and acceptances above): let that settle before counting.
+    wait_until_live(page)
+    page.wait_for_load_state("networkidle")
+    fetched: list[str] = []
+    page.on(
+        "request",
+        lambda request: fetched.append(request.url) if "/fragment/list/" in request.url else None,
+    )
+    marker = mark_page(page)
+
+    send_sms(shared_twilio_standin, server, "First again", phone="+14155550181")
+    expect(items.first).to_have_attribute("data-conversation-id", str(first.pk))
+    expect(items.first.locator(".preview")).to_have_text("First again")
+    expect(items.first.locator(".unread")).to_have_text("2")
+    expect(items.nth(1)).to_have_attribute("data-conversation-id", str(second.pk))
+    assert fetched == [f"{server.url}/conversations/fragment/list/?conversation={first.pk}"]
+    assert_same_page(page, marker)
+    assert_matches_fresh_render(page)
