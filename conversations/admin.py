@@ -209,8 +209,8 @@ class NotReadyReasonAdmin(AuditedAdmin):
 
 @admin.register(CannedResponse)
 class CannedResponseAdmin(AuditedAdmin):
-    list_display = ["title", "service"]
-    list_filter = ["service"]
+    list_display = ["title", "kind", "service"]
+    list_filter = ["kind", "service"]
     list_select_related = ["service"]
     search_fields = ["title", "body"]
     autocomplete_fields = ["service"]

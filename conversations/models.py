@@ -222,8 +222,14 @@ class NotReadyReason(models.Model):
 
 
 class CannedResponse(models.Model):
-    """A reply template; placeholders {{ contact.first_name }}, {{ agent.name }}, {{ case }}."""
+    """A reply template, or a knowledge article agents read (and may quote) during a
+    conversation; placeholders {{ contact.first_name }}, {{ agent.name }}, {{ case }}."""
 
+    class Kind(models.TextChoices):
+        REPLY = "reply", _("Canned response")
+        ARTICLE = "article", _("Knowledge article")
+
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.REPLY)
     service = models.ForeignKey(
         Service,
         on_delete=models.CASCADE,
@@ -234,6 +240,9 @@ class CannedResponse(models.Model):
     )
     title = models.CharField(_("title"), max_length=120)
     body = models.TextField(_("text"))
+    url = models.URLField(
+        _("source"), blank=True, help_text=_("An article's page in your knowledge base, if any.")
+    )
 
     class Meta:
         ordering = ["title"]

@@ -713,7 +713,8 @@ _PLACEHOLDER = re.compile(r"{{\s*(contact\.first_name|contact\.last_name|agent\.
 
 
 def canned_responses_for(*, conversation: Conversation, user: AbstractBaseUser) -> list[dict]:
-    """The service's (and global) canned responses with placeholders filled in."""
+    """The service's (and global) canned responses and knowledge articles, placeholders filled
+    in (``kind`` tells them apart: the composer's menu offers the responses)."""
     profile = getattr(user, "agent_profile", None)
     values = {
         "contact.first_name": conversation.contact.first_name,
@@ -723,12 +724,14 @@ def canned_responses_for(*, conversation: Conversation, user: AbstractBaseUser) 
     }
     responses = CannedResponse.objects.filter(
         Q(service=conversation.service_id) | Q(service__isnull=True)
-    ).order_by("title")
+    ).order_by("kind", "title")
     return [
         {
             "id": r.pk,
+            "kind": r.kind,
             "title": r.title,
             "text": _PLACEHOLDER.sub(lambda m: values[m.group(1)], r.body),
+            "url": r.url,
         }
         for r in responses
     ]

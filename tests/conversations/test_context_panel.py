@@ -13,6 +13,7 @@ from contactcenter.realtime import agent_audience
 from conversations.models import Conversation, Disposition, Interaction
 from tests.factories import (
     AgentProfileFactory,
+    CannedResponseFactory,
     ChatSessionFactory,
     ConversationFactory,
     CustomFieldDefinitionFactory,
@@ -234,3 +235,29 @@ def test_filled_fields_show_in_activities_and_the_api(client, agent_a, chat):
     response = api.get(f"/api/v1/conversations/{chat.pk}/")
     assert response.status_code == 200
     assert response.json()["custom_fields"] == {"order": "A-42", "reason": "Delivery"}
+
+
+@pytest.mark.django_db
+def test_knowledge_lists_responses_and_articles_the_composer_menu_only_responses(
+    client, agent_a, chat, service_a
+):
+    CannedResponseFactory(service=service_a, title="Case", body="Your case is {{ case }}.")
+    CannedResponseFactory(
+        service=None,
+        kind="article",
+        title="Returns policy",
+        body="Returns within 30 days for case {{ case }}.",
+        url="https://kb.example.com/returns",
+    )
+    client.force_login(agent_a)
+    response = client.get(reverse("conversation-detail", args=[chat.pk]))
+    html = response.content.decode()
+    knowledge = html[html.index('id="context-knowledge"') :]
+    assert f"Your case is {chat.number}." in knowledge
+    assert f"Returns within 30 days for case {chat.number}." in knowledge
+    assert 'href="https://kb.example.com/returns"' in knowledge
+    assert knowledge.count('class="js-insert"') == 2
+    menu = html[html.index('id="composer-canned"') :]
+    menu = menu[: menu.index("</select>")]
+    assert ">Case</option>" in menu
+    assert "Returns policy" not in menu

@@ -181,6 +181,19 @@ class Command(BaseCommand):
             title="Case number",
             defaults={"body": "Your case number is {{ case }}; keep it for future reference."},
         )
+        CannedResponse.objects.get_or_create(
+            service=services["Support"],
+            title="Returns policy",
+            defaults={
+                "kind": CannedResponse.Kind.ARTICLE,
+                "body": (
+                    "Items can be returned within 30 days of delivery, unused and in their "
+                    "packaging. The refund reaches the original payment method within 5 working "
+                    "days of the item's arrival at our warehouse.\n\n"
+                    "Damaged on arrival: no need to send it back; ask for a photo and refund."
+                ),
+            },
+        )
         for position, (key, label, kind, choices, required) in enumerate(SUPPORT_FIELDS):
             CustomFieldDefinition.objects.get_or_create(
                 service=services["Support"],
