@@ -99,7 +99,7 @@ if (form && select) {
     const socket = new AgentSocket({ cursor: Number(form.dataset.eventCursor || 0) });
     socket.on("event", (event) => {
       follow(event);
-      if (event.type === "offer.created") announceOffer();
+      if (event.type.startsWith("offer.")) followOffer(event);
     });
     socket.on("status", (status) => {
       document.body.dataset.connection = status;
@@ -110,10 +110,33 @@ if (form && select) {
   }
 }
 
-// Away from the desktop, an offer shows as a link back to it (the list is where it is accepted).
-function announceOffer() {
+// Away from the desktop, a pending offer shows as a link back to it (the list is where it is
+// accepted). Offers end by their own events (accepted, rejected, expired, cancelled; a fresh page
+// is replayed the last seconds of them) or by their expiry time.
+const pendingOffers = new Map();
+
+function followOffer(event) {
+  const payload = event.payload || {};
+  if (Number(payload.agent_id) !== userId) return;
+  const id = String(payload.offer_id);
+  if (event.type === "offer.created") {
+    const left = Date.parse(payload.expires_at) - Date.now();
+    if (left > 0) pendingOffers.set(id, window.setTimeout(() => endOffer(id), left));
+  } else {
+    endOffer(id);
+  }
+  showOfferLink();
+}
+
+function endOffer(id) {
+  window.clearTimeout(pendingOffers.get(id));
+  pendingOffers.delete(id);
+  showOfferLink();
+}
+
+function showOfferLink() {
   let link = document.getElementById("offer-waiting");
-  if (!link) {
+  if (!link && pendingOffers.size) {
     link = document.createElement("a");
     link.id = "offer-waiting";
     link.className = "offer-waiting";
@@ -121,5 +144,5 @@ function announceOffer() {
     link.textContent = form.dataset.offerText;
     form.after(link);
   }
-  link.hidden = false;
+  if (link) link.hidden = pendingOffers.size === 0;
 }

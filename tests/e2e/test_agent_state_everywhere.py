@@ -28,6 +28,8 @@ def test_on_the_contacts_page_the_state_is_live_with_a_pending_not_ready_and_off
     expect(page.locator("#agent-state-timer")).not_to_be_empty()
     pending = page.locator("#agent-state-pending")
     expect(pending).to_be_hidden()
+    # The offer accepted seconds ago is replayed to this fresh page with its acceptance: no link.
+    assert page.locator("#offer-waiting:visible").count() == 0
 
     state.select_option("not_ready|Lunch")
     expect(pending).to_have_text("then Not Ready: Lunch (pending)")
