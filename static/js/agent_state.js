@@ -4,7 +4,7 @@
 // keeps the agent connected and says when a conversation is offered.
 import { AgentSocket } from "./realtime.js";
 import { format } from "./i18n.js";
-import { csrfToken } from "./http.js";
+import { postForm } from "./http.js";
 
 const form = document.getElementById("agent-state-form");
 const select = document.getElementById("agent-state");
@@ -77,13 +77,7 @@ if (form && select) {
     const [state, reason] = select.value.split("|");
     form.querySelector("input[name=state]").value = state;
     form.querySelector("input[name=reason]").value = reason || "";
-    const response = await fetch(form.action, {
-      method: "POST",
-      body: new FormData(form),
-      headers: { "X-CSRFToken": csrfToken() },
-      credentials: "same-origin",
-    });
-    const data = await response.json().catch(() => ({}));
+    const { response, data } = await postForm(form);
     if (!response.ok) return;
     // Not Ready asked while busy stays Busy until the work ends: show what the agent is now.
     applyState({ agent_id: userId, state: data.state, reason: data.reason });

@@ -379,13 +379,7 @@ list.addEventListener("submit", async (event) => {
   if (!form.classList.contains("js-offer")) return;
   event.preventDefault();
   form.querySelector("button").disabled = true;
-  const response = await fetch(form.action, {
-    method: "POST",
-    body: new FormData(form),
-    headers: { "X-CSRFToken": csrfToken() },
-    credentials: "same-origin",
-  });
-  const data = await response.json().catch(() => ({}));
+  const { response, data } = await postForm(form);
   if (response.ok && data.conversation_url) {
     window.location.assign(data.conversation_url);
   } else {
@@ -397,13 +391,7 @@ list.addEventListener("submit", async (event) => {
 document.querySelectorAll("form.js-transfer, form.js-post").forEach((form) => {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const response = await fetch(form.action, {
-      method: "POST",
-      body: new FormData(form),
-      headers: { "X-CSRFToken": csrfToken() },
-      credentials: "same-origin",
-    });
-    const data = await response.json().catch(() => ({}));
+    const { response, data } = await postForm(form);
     if (!response.ok) window.alert(errorText(data, response));
     else if (form.classList.contains("js-leave")) window.location.assign("/");
     else appendNewMessages();

@@ -82,3 +82,16 @@ def test_fragments_do_not_pay_for_the_widget(client, agent_a, settings):
     client.get(url)
     assert count_queries(lambda: client.get(url)) == with_widget
     assert 'id="agent-state-form"' not in client.get(url).content.decode()
+
+
+@pytest.mark.django_db
+def test_the_local_outbox_shows_the_state_too(client, busy_agent, settings):
+    settings.DEMO_MODE = True
+    busy_agent.is_staff = True
+    busy_agent.save(update_fields=["is_staff"])
+    client.force_login(busy_agent)
+    response = client.get(reverse("channels-outbox"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="agent-state-form"' in html
+    assert '<option value="busy|" selected disabled>Busy</option>' in html
