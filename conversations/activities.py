@@ -42,27 +42,34 @@ def _duration(start, end) -> timedelta | None:
     return end - start if (start and end) else None
 
 
-def contact_conversations(*, contact_id: int) -> QuerySet[Conversation]:
-    """Every conversation of the contact, newest first, with what a summary shows (not messages)."""
-    return (
-        Conversation.objects.filter(contact_id=contact_id)
-        .select_related("service", "disposition", "agent__agent_profile")
-        .prefetch_related(
-            Prefetch(
-                "interactions",
-                queryset=Interaction.objects.select_related("agent__agent_profile").order_by(
-                    "started_at", "id"
-                ),
+def contact_conversations(
+    *, contact_id: int, with_candidates: bool = True
+) -> QuerySet[Conversation]:
+    """Every conversation of the contact, newest first, with what a summary shows (not messages;
+    ``with_candidates`` False leaves out the possible duplicates, which the panel does not show)."""
+    prefetches: list = [
+        Prefetch(
+            "interactions",
+            queryset=Interaction.objects.select_related("agent__agent_profile").order_by(
+                "started_at", "id"
             ),
+        ),
+        Prefetch(
+            "service__custom_field_definitions",
+            queryset=CustomFieldDefinition.objects.order_by("position", "id"),
+        ),
+    ]
+    if with_candidates:
+        prefetches.append(
             Prefetch(
                 "duplicate_candidates",
                 queryset=Contact.objects.only("id", "first_name", "last_name", "merged_into"),
-            ),
-            Prefetch(
-                "service__custom_field_definitions",
-                queryset=CustomFieldDefinition.objects.order_by("position", "id"),
-            ),
+            )
         )
+    return (
+        Conversation.objects.filter(contact_id=contact_id)
+        .select_related("service", "disposition", "agent__agent_profile")
+        .prefetch_related(*prefetches)
         .order_by("-opened_at", "-id")
     )
 
@@ -100,13 +107,18 @@ def _leg(interaction: Interaction) -> ports.ActivityLeg:
 
 
 def _activity(
-    conversation: Conversation, *, visible: bool, may_move: bool, contact_id: int
+    conversation: Conversation,
+    *,
+    visible: bool,
+    may_move: bool,
+    contact_id: int,
+    with_candidates: bool = True,
 ) -> ports.Activity:
     legs = [_leg(interaction) for interaction in conversation.interactions.all()]
     channels = list(dict.fromkeys((leg.channel, leg.channel_label) for leg in legs))
     candidates = [
         (candidate.pk, candidate.display_name)
-        for candidate in conversation.duplicate_candidates.all()
+        for candidate in (conversation.duplicate_candidates.all() if with_candidates else ())
         if candidate.pk != contact_id and candidate.merged_into_id is None
     ]
     return ports.Activity(
@@ -170,7 +182,9 @@ def recent_activities(
 ) -> tuple[list[ports.Activity], int]:
     """The contact's other conversations, newest first, at most ``limit``, and how many there are
     in all (the desktop's context panel); a fixed number of queries however many there are."""
-    queryset = contact_conversations(contact_id=contact_id).exclude(pk=exclude_id)
+    queryset = contact_conversations(contact_id=contact_id, with_candidates=False).exclude(
+        pk=exclude_id
+    )
     conversations = list(queryset[:limit])
     total = queryset.count()  # always: the same queries for 2 or 2,000
     visible = set(
@@ -178,13 +192,13 @@ def recent_activities(
         .filter(pk__in=[conversation.pk for conversation in conversations])
         .values_list("pk", flat=True)
     )
-    may_move = can_merge(user)
     activities = [
         _activity(
             conversation,
             visible=conversation.pk in visible,
-            may_move=may_move,
+            may_move=False,  # moving a conversation is the contact page's
             contact_id=contact_id,
+            with_candidates=False,
         )
         for conversation in conversations
     ]

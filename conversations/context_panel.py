@@ -119,7 +119,8 @@ def context_panel(
         contact=contact,
         identities=identities,
         duplicates=duplicates,
-        can_merge=can_merge(user),
+        # The permission read only when there is something to merge.
+        can_merge=bool(duplicates) and can_merge(user),
         activities=activities,
         activities_total=total,
         details=_grouped(details),

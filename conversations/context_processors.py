@@ -28,19 +28,25 @@ class StateWidget:
         return f"{label}: {reason}" if reason else label
 
 
-def _widget(user) -> StateWidget | None:
-    cursor = page_cursor()  # before the state: a change after it is replayed by the socket
-    profile = AgentProfile.objects.filter(user_id=user.pk).first()
-    if profile is None:
-        return None  # not an agent (a supervisor or an administrator without a profile)
+def state_widget(*, profile: AgentProfile, event_cursor: int) -> StateWidget:
+    """The widget of ``profile``; ``event_cursor`` read before the profile (a change after it is
+    replayed by the page's socket). The desktop builds it from what it reads anyway."""
     reasons = list(NotReadyReason.objects.filter(active=True))
     return StateWidget(
         profile=profile,
         not_ready_reasons=reasons,
         reason_names={reason.name for reason in reasons},
         state_labels={state.value: str(state.label) for state in AgentState},
-        event_cursor=cursor,
+        event_cursor=event_cursor,
     )
+
+
+def _widget(user) -> StateWidget | None:
+    cursor = page_cursor()
+    profile = AgentProfile.objects.filter(user_id=user.pk).first()
+    if profile is None:
+        return None  # not an agent (a supervisor or an administrator without a profile)
+    return state_widget(profile=profile, event_cursor=cursor)
 
 
 def agent_state(request: HttpRequest) -> dict:

@@ -22,6 +22,7 @@ from contacts.services import contact_update
 
 from . import selectors, services
 from .context_panel import context_panel
+from .context_processors import state_widget
 from .models import (
     Conversation,
     Disposition,
@@ -48,12 +49,14 @@ def _queues_context(request: HttpRequest) -> dict:
 
 
 def _desktop_context(request: HttpRequest) -> dict:
-    # The desktop makes its user an agent (a profile, Not Ready); the top bar's state widget
-    # (context_processors.agent_state) shows it.
-    selectors.agent_profile_for(user=request.user)
+    # Read before the data: anything committed after this is replayed over the websocket.
+    cursor = page_cursor()
+    # The desktop makes its user an agent (a profile, Not Ready), shown by the top bar's state
+    # widget, built here from what the page reads anyway (instead of the context processor's).
+    profile = selectors.agent_profile_for(user=request.user)
     return {
-        # Read before the data: anything committed after this is replayed over the websocket.
-        "event_cursor": page_cursor(),
+        "event_cursor": cursor,
+        "state_widget": state_widget(profile=profile, event_cursor=cursor),
         **_list_context(request),
         **_queues_context(request),
         "desktop_strings": _desktop_strings(),
@@ -99,9 +102,13 @@ def conversation_detail(request: HttpRequest, pk: int) -> HttpResponse:
         conversation=conversation,
         timeline=selectors.timeline_messages(conversation=conversation),
         interactions=interactions,
-        panel=context_panel(
-            conversation=conversation, interactions=interactions, user=request.user
-        ),
+        # The context panel is fetched by the page right after it loads (its own request,
+        # conversation_context_fragment): the conversation shows first, its context next.
+        missing_fields=[
+            definition.label for definition in services.required_fields_missing(conversation)
+        ]
+        if conversation.status == Conversation.Status.WRAP_UP
+        else [],
         transfer=selectors.transfer_targets(user=request.user),
         people=selectors.conversation_people(conversation=conversation, user=request.user),
         composer_targets=selectors.composer_targets(conversation=conversation),

@@ -122,7 +122,6 @@ if (panel) {
       if (button) button.disabled = false;
     }
   });
-  selectTab(stored(TAB_KEY, "contact"));
 }
 
 function markInvalid(form, fields) {
@@ -163,7 +162,7 @@ function editing() {
   return Boolean(active && panel.contains(active) && active.matches("input, select, textarea"));
 }
 
-async function refreshPanel({ force = false } = {}) {
+async function refreshPanel({ force = false, tab: firstTab = "" } = {}) {
   if (!panel) return;
   if (!force && editing()) {
     stale = true;
@@ -177,7 +176,7 @@ async function refreshPanel({ force = false } = {}) {
     try {
       do {
         stale = false;
-        const tab = currentTab();
+        const tab = firstTab || currentTab();
         const search = panel.querySelector("#knowledge-search")?.value || "";
         const fragment = await fetchFragment(panel.dataset.fragmentUrl);
         panel.replaceChildren(fragment);
@@ -193,7 +192,9 @@ async function refreshPanel({ force = false } = {}) {
         if (missing) missing.hidden = !panel.querySelector(".count-warn");
       } while (stale && !editing());
     } catch {
-      // The next event reads it again; the page keeps what it shows.
+      // The next event reads it again; the page keeps what it shows (or says it failed).
+      const loading = panel.querySelector(".context-loading");
+      if (loading) loading.textContent = TEXT.network_error || "";
     } finally {
       refreshing = null;
     }
@@ -202,6 +203,8 @@ async function refreshPanel({ force = false } = {}) {
 }
 
 if (panel) {
+  // The page comes without the panel's content: read it now (and again on changes).
+  refreshPanel({ force: true, tab: stored(TAB_KEY, "contact") });
   panel.addEventListener("focusout", () => {
     window.setTimeout(() => {
       if (stale && !editing()) refreshPanel();
