@@ -40,10 +40,7 @@ function showView(view) {
 if (desktop) {
   showView(desktop.dataset.view);
   for (const button of desktop.querySelectorAll(".view-switch button")) {
-    button.addEventListener("click", () => {
-      showView(button.dataset.view);
-      if (button.dataset.view === "context") panel?.classList.remove("collapsed");
-    });
+    button.addEventListener("click", () => showView(button.dataset.view));
   }
 }
 
