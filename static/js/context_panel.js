@@ -153,10 +153,25 @@ function insertInComposer(text) {
 let refreshing = null;
 let stale = false;
 
+function changedInput(form) {
+  for (const field of form.elements) {
+    if (field.tagName === "SELECT") {
+      if ([...field.options].some((option) => option.selected !== option.defaultSelected)) return true;
+    } else if (field.type !== "hidden" && "defaultValue" in field && field.value !== field.defaultValue) {
+      return true;
+    }
+  }
+  return false;
+}
+
 function editing() {
-  // Never replace what the agent is typing into (an edit form, fields, the search box).
+  // Never replace what the agent is typing into (an edit form, fields, the search box), input
+  // not saved yet, or an error the agent has not dealt with: the panel is read again after.
   const active = document.activeElement;
-  return Boolean(active && panel.contains(active) && active.matches("input, select, textarea"));
+  if (active && panel.contains(active) && active.matches("input, select, textarea")) return true;
+  return [...panel.querySelectorAll(".js-panel-form")].some(
+    (form) => changedInput(form) || [...form.querySelectorAll(".error")].some((e) => e.textContent.trim()),
+  );
 }
 
 async function refreshPanel({ force = false, tab: firstTab = "" } = {}) {
@@ -213,9 +228,8 @@ if (panel) {
     const aboutContact =
       type.startsWith("contact.") &&
       (payload.contact_id === contactId || payload.merged_into_id === contactId);
-    const aboutConversation =
-      payload.conversation_id === conversationId &&
-      (type === "conversation.updated" || type === "conversation.closed" || type === "conversation.wrap_up");
+    // (Its close and wrap-up reload the whole page.)
+    const aboutConversation = payload.conversation_id === conversationId && type === "conversation.updated";
     if (aboutContact || aboutConversation) refreshPanel();
   });
 }
