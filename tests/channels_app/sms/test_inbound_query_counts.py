@@ -22,6 +22,13 @@ NEW_CONTACT_STATEMENTS = 10
 KNOWN_CONTACT_STATEMENTS = 10
 
 
+@pytest.fixture(autouse=True)
+def webhooks_remembered(monkeypatch):
+    """The steady state remembers for seconds whether webhooks are on: for the whole test here,
+    so a slow machine counts the same statements."""
+    monkeypatch.setattr("contactcenter.webhooks._ACTIVE_TTL_SECONDS", 3600)
+
+
 def statements_of(twilio_post, **params) -> list[str]:
     webhooks_active()  # remembered per process for seconds: the steady state costs no query
     with CaptureQueriesContext(connection) as queries:
