@@ -6,6 +6,8 @@ from contactcenter.admin_mixins import AuditedAdmin, ReadOnlyAdmin
 
 from .models import (
     ApiChannelSettings,
+    CallLeg,
+    CallRecording,
     ChatNotice,
     ChatSession,
     ChatTranscriptRequest,
@@ -16,6 +18,7 @@ from .models import (
     EmailSignature,
     EntryPoint,
     LocalOutboxItem,
+    VoiceCall,
     WebChatSettings,
 )
 
@@ -251,3 +254,50 @@ class ChatSessionAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+class CallLegInline(admin.TabularInline):
+    model = CallLeg
+    extra = 0
+    can_delete = False
+    readonly_fields = ["party", "agent", "joined_at", "left_at"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class CallRecordingInline(admin.TabularInline):
+    """Recordings are played from the conversation (by those who may see it), not downloaded
+    from here."""
+
+    model = CallRecording
+    extra = 0
+    can_delete = False
+    fields = ["segment", "content_type", "chunks", "size", "created_at", "updated_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(VoiceCall)
+class VoiceCallAdmin(ReadOnlyAdmin):
+    """Calls: who was on them, how long they rang, talked and were held (the voice services
+    write them)."""
+
+    list_display = [
+        "id",
+        "kind",
+        "state",
+        "interaction",
+        "ringing_at",
+        "answered_at",
+        "ended_at",
+        "end_reason",
+        "hold_seconds",
+    ]
+    list_filter = ["kind", "state", "end_reason", "ringing_at"]
+    list_select_related = ["interaction"]
+    search_fields = ["provider_call_id"]
+    raw_id_fields = ["interaction", "chat_session"]
+    inlines = [CallLegInline, CallRecordingInline]

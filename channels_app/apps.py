@@ -7,10 +7,12 @@ class ChannelsAppConfig(AppConfig):
     verbose_name = _("Channels")
 
     def ready(self) -> None:
+        from contactcenter.realtime import register_event_types
         from conversations.models import Channel
         from conversations.ports import (
             register_agent_activity,
             register_conversation_details,
+            register_interaction_timers,
             register_lifecycle_listener,
             register_sender,
             register_sender_addresses,
@@ -28,6 +30,10 @@ class ChannelsAppConfig(AppConfig):
         from .email.timeline import email_timeline_extras
         from .services import entry_point_addresses
         from .sms.adapters import sms_sender_from_settings
+        from .voice import events as voice_events
+        from .voice.lifecycle import voice_lifecycle
+        from .voice.selectors import call_timers
+        from .voice.timeline import voice_timeline_extras
         from .webchat.activity import ChatActivity
         from .webchat.details import chat_details
         from .webchat.lifecycle import chat_lifecycle
@@ -49,3 +55,7 @@ class ChannelsAppConfig(AppConfig):
         register_conversation_details(Channel.CHAT, chat_details)
         register_conversation_details(Channel.EMAIL, email_details)
         register_timeline_extras(Channel.EMAIL, email_timeline_extras)
+        register_lifecycle_listener(Channel.VOICE, voice_lifecycle)
+        register_timeline_extras(Channel.VOICE, voice_timeline_extras)
+        register_interaction_timers(Channel.VOICE, call_timers)
+        register_event_types(voice_events.CATALOGUE)

@@ -53,3 +53,41 @@ class AgentLine:
     EMAIL_BOUNCED = system_text(
         "email_bounced", gettext_noop("The email to %(address)s bounced: %(reason)s")
     )
+    VOICE_CALLING = system_text(
+        "voice_calling", gettext_noop("%(name)s is calling the customer in their browser.")
+    )
+    VOICE_ANSWERED = system_text("voice_answered", gettext_noop("The customer answered the call."))
+    VOICE_RECORDED = system_text("voice_recorded", gettext_noop("The call is being recorded."))
+    VOICE_HELD = system_text("voice_held", gettext_noop("%(name)s put the customer on hold."))
+    VOICE_RESUMED = system_text("voice_resumed", gettext_noop("%(name)s resumed the call."))
+    VOICE_DTMF = system_text("voice_dtmf", gettext_noop("%(name)s pressed the keys %(digits)s."))
+    VOICE_DECLINED = system_text("voice_declined", gettext_noop("The customer declined the call."))
+    VOICE_NO_ANSWER = system_text(
+        "voice_no_answer", gettext_noop("The customer did not answer the call.")
+    )
+    VOICE_ENDED_BY_CUSTOMER = system_text(
+        "voice_ended_customer",
+        gettext_noop("The customer hung up. Talk time %(duration)s, on hold %(hold)s."),
+    )
+    VOICE_ENDED_BY_AGENT = system_text(
+        "voice_ended_agent",
+        gettext_noop("%(name)s hung up. Talk time %(duration)s, on hold %(hold)s."),
+    )
+    VOICE_ENDED = system_text(
+        "voice_ended",
+        gettext_noop("The call ended. Talk time %(duration)s, on hold %(hold)s."),
+    )
+    VOICE_CUSTOMER_GONE = system_text(
+        "voice_customer_gone",
+        gettext_noop(
+            "The call ended: the customer's browser stopped answering. Talk time %(duration)s, "
+            "on hold %(hold)s."
+        ),
+    )
+    VOICE_AGENT_GONE = system_text(
+        "voice_agent_gone",
+        gettext_noop(
+            "The call ended: %(name)s's desktop stopped answering. Talk time %(duration)s, on "
+            "hold %(hold)s."
+        ),
+    )

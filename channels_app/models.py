@@ -559,3 +559,141 @@ class EmailReceipt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.message_id}"
+
+
+# --- Voice ---------------------------------------------------------------------------------------
+
+
+class VoiceCall(models.Model):
+    """The call of a voice interaction: who is on it, where it stands, how long it was held.
+
+    A web call's audio flows between the customer's widget and the agent's desktop (WebRTC); the
+    server only relays the signaling as events of the call and records what happened. Telephone
+    calls (a provider, a PBX) use the same model with their own ``provider_call_id``.
+    """
+
+    class State(models.TextChoices):
+        RINGING = "ringing", _("Ringing")
+        CONNECTED = "connected", _("Connected")
+        ON_HOLD = "on_hold", _("On hold")
+        ENDED = "ended", _("Ended")
+
+    class Kind(models.TextChoices):
+        WEB = "web", _("Web call")
+        PHONE = "phone", _("Phone call")
+
+    class EndReason(models.TextChoices):
+        CUSTOMER = "customer", _("The customer hung up")
+        AGENT = "agent", _("The agent hung up")
+        DECLINED = "declined", _("The customer declined")
+        NO_ANSWER = "no_answer", _("No answer")
+        CUSTOMER_GONE = "customer_gone", _("The customer's browser went away")
+        AGENT_GONE = "agent_gone", _("The agent's desktop went away")
+        ENDED = "ended", _("Ended with the conversation")
+
+    interaction = models.OneToOneField(
+        "conversations.Interaction", on_delete=models.CASCADE, related_name="voice_call"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.WEB)
+    chat_session = models.ForeignKey(
+        ChatSession, on_delete=models.SET_NULL, null=True, blank=True, related_name="calls"
+    )
+    provider_call_id = models.CharField(max_length=120, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.RINGING)
+    end_reason = models.CharField(max_length=14, choices=EndReason.choices, blank=True)
+    recording_mode = models.CharField(max_length=10, default="off")
+    ringing_at = models.DateTimeField(default=timezone.now)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    hold_started_at = models.DateTimeField(null=True, blank=True)
+    hold_seconds = models.PositiveIntegerField(default=0)
+    recording_deleted_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(
+        default=0, help_text=_("Counts the changes told to the pages (an older view is stale).")
+    )
+
+    class Meta:
+        ordering = ["-ringing_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider_call_id"],
+                condition=~Q(provider_call_id=""),
+                name="voice_call_provider_id_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Call #{self.pk} ({self.get_state_display()})"
+
+    @property
+    def is_live(self) -> bool:
+        return self.state != self.State.ENDED
+
+    def talk_seconds(self, now=None) -> int:
+        """Seconds since the answer (to the end), hold included."""
+        if self.answered_at is None:
+            return 0
+        end = self.ended_at or now or timezone.now()
+        return max(0, int((end - self.answered_at).total_seconds()))
+
+    def total_hold_seconds(self, now=None) -> int:
+        held = self.hold_seconds
+        if self.hold_started_at is not None:
+            end = self.ended_at or now or timezone.now()
+            held += max(0, int((end - self.hold_started_at).total_seconds()))
+        return held
+
+
+class CallLeg(models.Model):
+    """One party's time on a call: the customer, the agent who took it, an agent consulted or
+    conferenced in. Joined and left times say who talked to whom and for how long."""
+
+    class Party(models.TextChoices):
+        CUSTOMER = "customer", _("Customer")
+        AGENT = "agent", _("Agent")
+        CONSULTED = "consulted", _("Consulted agent")
+
+    call = models.ForeignKey(VoiceCall, on_delete=models.CASCADE, related_name="legs")
+    party = models.CharField(max_length=10, choices=Party.choices)
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    joined_at = models.DateTimeField(default=timezone.now)
+    left_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["joined_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_party_display()} on call #{self.call_id}"
+
+
+def call_recording_path(instance: "CallRecording", filename: str) -> str:
+    import uuid
+
+    now = timezone.now()
+    return f"recordings/{now:%Y/%m}/{uuid.uuid4().hex}.webm"
+
+
+class CallRecording(models.Model):
+    """A recording of a call (both sides mixed in the agent's browser), uploaded in chunks while
+    the call runs. A page that reloads mid-call starts a new ``segment``: each segment is a file
+    that plays on its own."""
+
+    call = models.ForeignKey(VoiceCall, on_delete=models.CASCADE, related_name="recordings")
+    segment = models.CharField(max_length=40)
+    file = models.FileField(upload_to=call_recording_path)
+    content_type = models.CharField(max_length=100, default="audio/webm")
+    chunks = models.PositiveIntegerField(default=0)
+    size = models.PositiveBigIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["call", "segment"], name="call_recording_segment")
+        ]
+
+    def __str__(self) -> str:
+        return f"Recording #{self.pk} of call #{self.call_id}"

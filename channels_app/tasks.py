@@ -10,6 +10,7 @@ import logging
 
 from celery import shared_task
 
+from .voice import services as voice
 from .webchat import services as webchat
 
 logger = logging.getLogger(__name__)
@@ -54,3 +55,33 @@ def email_poll_mailbox(mailbox_id: int) -> dict:
 
     report = mailbox_poll(mailbox_id=mailbox_id)
     return {"stored": report.stored, "duplicates": report.duplicates, "error": report.error}
+
+
+# --- Voice ---------------------------------------------------------------------------------------
+
+
+@shared_task(ignore_result=True)
+def voice_ring_timeout(call_id: int) -> bool:
+    """A web call nobody answered in ``VOICE_RING_SECONDS`` ends unanswered."""
+    return voice.call_ring_expire(call_id=call_id)
+
+
+@shared_task(ignore_result=True)
+def voice_recordings_expire() -> int:
+    """Beat: delete the recordings older than their service's retention period."""
+    return voice.recordings_expire()
+
+
+@shared_task(ignore_result=True)
+def voice_calls_gone() -> dict:
+    """Beat: end the web calls whose customer or agent went away without hanging up."""
+    done = {"customer": 0, "agent": 0}
+    for call_id in voice.calls_gone_due():
+        try:
+            side = voice.call_gone_check(call_id=call_id)
+        except Exception:
+            logger.exception("voice: gone check of call %s failed", call_id)
+            continue
+        if side:
+            done[side] += 1
+    return done

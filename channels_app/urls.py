@@ -30,4 +30,5 @@ urlpatterns = [
     path("chat/<slug:slug>/", webchat_views.chat_page, name="webchat-page"),
     path("chat/<slug:slug>/demo/", webchat_views.demo_page, name="webchat-demo"),
     path("", include("channels_app.api_channel.urls")),
+    path("", include("channels_app.voice.urls")),
 ]

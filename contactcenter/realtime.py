@@ -72,6 +72,12 @@ def service_audience(service_id: int) -> str:
     return f"service.{service_id}"
 
 
+def softphone_audience(user_id: int) -> str:
+    """A call's signaling (SDP, ICE candidates) to the agent's desktop: an audience of the log that
+    integrations never read (``feed_audiences``, webhooks see ``agent.<id>``)."""
+    return f"softphone.{user_id}"
+
+
 def activity_group(conversation_id: int) -> str:
     """Ephemeral signals about a conversation (the customer is typing) to the desktops that have
     it open; not an audience of the event log."""

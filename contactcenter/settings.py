@@ -8,6 +8,7 @@ Two modes:
 """
 
 import contextlib
+import json
 import os
 import sys
 import tempfile
@@ -278,6 +279,8 @@ CELERY_TASK_ROUTES = {
     "conversations.tasks.route_all": {"queue": "realtime"},
     "conversations.tasks.mark_disconnected_agents": {"queue": "realtime"},
     "channels_app.tasks.email_poll_mailbox": {"queue": "outbound"},
+    "channels_app.tasks.voice_ring_timeout": {"queue": "realtime"},
+    "channels_app.tasks.voice_calls_gone": {"queue": "realtime"},
 }
 # Beat: every interval times BEAT_INTERVAL_SCALE (fault tests run the sweeps more often).
 BEAT_INTERVAL_SCALE = float(os.environ.get("BEAT_INTERVAL_SCALE", "1"))
@@ -294,6 +297,8 @@ _BEAT = {
     "route-sweep": ("conversations.tasks.route_all", 15.0),
     "case-follow-ups": ("conversations.tasks.case_follow_ups", 30.0),
     "close-resolved-cases": ("conversations.tasks.close_resolved_cases", 60.0),
+    "voice-recordings-retention": ("channels_app.tasks.voice_recordings_expire", 3600.0),
+    "voice-calls-gone": ("channels_app.tasks.voice_calls_gone", 15.0),
     "email-poll-mailboxes": (
         "channels_app.tasks.email_poll_mailboxes",
         float(os.environ.get("EMAIL_IMAP_POLL_SECONDS", "60")),
@@ -492,6 +497,14 @@ CONTINUATION_WINDOW_SECONDS = {
     "api": int(os.environ.get("CONTINUATION_WINDOW_API", str(12 * 3600))),
 }
 # Omnichannel capacity, percent of an agent (per-agent overrides on the agent profile).
+# Web calls: how long the customer's widget rings, and the STUN/TURN servers browsers use
+# (JSON, RTCIceServer objects, e.g. [{"urls": "turn:turn.example.com:3478", "username": "u",
+# "credential": "p"}]). Empty: host candidates only (same network, or loopback in tests).
+VOICE_RING_SECONDS = int(os.environ.get("VOICE_RING_SECONDS", "45"))
+# A call whose customer's widget or agent's desktop is silent this long (no heartbeat) ends.
+VOICE_PARTY_GONE_SECONDS = int(os.environ.get("VOICE_PARTY_GONE_SECONDS", "60"))
+WEBRTC_ICE_SERVERS = json.loads(os.environ.get("WEBRTC_ICE_SERVERS", "[]") or "[]")
+
 CAPACITY_SHARE = {"voice": 100, "chat": 25, "sms": 25, "email": 25, "api": 25}
 CAPACITY_SPARE_NEEDED = {"voice": 50, "chat": 25, "sms": 25, "email": 100, "api": 25}
 # A returning customer is offered first to their last agent within this time of the last contact.

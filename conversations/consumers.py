@@ -29,7 +29,7 @@ class AgentConsumer(EventStreamConsumer):
             await self.close(code=SESSION_CLOSED)
             return
         self.user = user
-        audiences = [realtime.agent_audience(user.pk)]
+        audiences = [realtime.agent_audience(user.pk), realtime.softphone_audience(user.pk)]
         if await database_sync_to_async(is_supervisor)(user):
             audiences.append(realtime.SUPERVISORS)
         # The queues of the agent's services: their pull lists follow them.

@@ -37,6 +37,21 @@ class Service(models.Model):
         help_text=_('Channels whose offers are accepted automatically, e.g. ["sms"].'),
     )
     time_zone = models.CharField(_("time zone"), max_length=60, default="UTC")
+    call_recording = models.CharField(
+        _("call recording"),
+        max_length=10,
+        choices=[
+            ("off", _("Off")),
+            ("on", _("On")),
+            ("notice", _("On, with a notice to the customer")),
+        ],
+        default="off",
+    )
+    recording_retention_days = models.PositiveIntegerField(
+        _("recording retention (days)"),
+        default=90,
+        help_text=_("Recordings older than this are deleted. 0 keeps them."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

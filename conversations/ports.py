@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -184,6 +185,40 @@ def timeline_extras(messages: list[Message]) -> dict[int, str]:
     for channel, group in by_channel.items():
         extras.update(_timeline_extras[channel](group))
     return extras
+
+
+# --- Interaction timers -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InteractionTimer:
+    """A running timer a channel shows for one of its open interactions in the Active
+    Conversations list (a call's talk time, its hold time). ``kind`` names it for styling."""
+
+    label: str
+    since: datetime
+    kind: str = ""
+
+
+InteractionTimersProvider = Callable[[list["Interaction"]], dict[int, list[InteractionTimer]]]
+_interaction_timers: dict[str, InteractionTimersProvider] = {}
+
+
+def register_interaction_timers(channel: str, provider: InteractionTimersProvider) -> None:
+    """``provider(interactions)`` returns interaction id -> its timers, for those of
+    ``interactions`` (all of ``channel``) that have any, in a fixed number of queries."""
+    _interaction_timers[channel] = provider
+
+
+def interaction_timers(interactions: Iterable[Interaction]) -> dict[int, list[InteractionTimer]]:
+    by_channel: dict[str, list[Interaction]] = {}
+    for interaction in interactions:
+        if interaction.channel in _interaction_timers:
+            by_channel.setdefault(interaction.channel, []).append(interaction)
+    timers: dict[int, list[InteractionTimer]] = {}
+    for channel, group in by_channel.items():
+        timers.update(_interaction_timers[channel](group))
+    return timers
 
 
 # --- Conversation details ---------------------------------------------------------------------

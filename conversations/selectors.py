@@ -35,6 +35,7 @@ from .models import (
     PARKED_CASE_STATES,
     AgentProfile,
     CannedResponse,
+    Channel,
     Conversation,
     ConversationParticipant,
     Disposition,
@@ -248,8 +249,15 @@ def active_conversations(*, user: AbstractBaseUser, pk: int | None = None) -> li
         .annotate(preview=Substr("body", 1, PREVIEW_CHARS))
         .values("id", "preview", "direction", "kind")
     }
+    from .ports import interaction_timers
+
+    timers = interaction_timers(
+        interaction for item in conversations for interaction in item.open_interactions
+    )
     for conversation in conversations:
         conversation.last_text = texts.get(conversation.last_text_id)
+        for interaction in conversation.open_interactions:
+            interaction.timers = timers.get(interaction.pk, [])
     return conversations
 
 
@@ -608,13 +616,19 @@ NEW_LEG_CHANNELS = {"sms": "phone", "email": "email"}
 FREE_ADDRESS_CHANNELS = ("email",)
 
 
+#: Channels whose interactions carry no written messages (a call): never a reply target.
+SPOKEN_CHANNELS = (Channel.VOICE,)
+
+
 def composer_targets(*, conversation: Conversation) -> list[ComposerTarget]:
     """Reply on an open interaction, or continue on another channel: an SMS to a contact phone,
     an email to a contact address (or another address), when the service can send on it."""
     from .ports import sender_addresses
 
     active = list(
-        conversation.interactions.filter(state=Interaction.State.ACTIVE).order_by("-started_at")
+        conversation.interactions.filter(state=Interaction.State.ACTIVE)
+        .exclude(channel__in=SPOKEN_CHANNELS)
+        .order_by("-started_at")
     )
     targets = [
         ComposerTarget(

@@ -22,6 +22,7 @@ from channels_app.models import (
     EmailSignature,
     EntryPoint,
     LocalOutboxItem,
+    VoiceCall,
     WebChatSettings,
 )
 from contactcenter.models import (
@@ -391,6 +392,15 @@ class WebChatSettingsFactory(factory.django.DjangoModelFactory):
         EntryPointFactory,
         channel=Channel.CHAT,
         address=factory.Sequence(lambda n: f"chat-site-{n}"),
+    )
+
+
+class VoiceCallFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = VoiceCall
+
+    interaction = factory.SubFactory(
+        "tests.factories.InteractionFactory", channel=Channel.VOICE, direction="outbound"
     )
 
 

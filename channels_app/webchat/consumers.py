@@ -15,8 +15,12 @@ first frame is a hello carrying the signed visitor token (a new visitor gets one
   client -> {"type": "end"} | {"type": "restart"} | {"type": "transcript", "fields": {...}}
   client -> {"type": "offline", "fields": {...}, "client_id"}  -> "offline_sent"/"form_errors"
   client -> {"type": "ping"}  -> missed events, then {"type": "pong"}
+  client -> {"type": "call_answer"|"call_decline"|"call_hangup", "call_id"}  a web call
+  client -> {"type": "call_signal", "call_id", "kind": "answer"|"ice"|"renegotiate", "peer",
+             "data"}  WebRTC signaling, relayed to the agent's desktop as a ``voice.signal``
   server -> {"type": "event", "event": {"id", "type", "payload"}} for chat.message (hydrated),
-            chat.notice, chat.agent, chat.queue, chat.read, chat.warning, chat.ended
+            chat.notice, chat.agent, chat.queue, chat.read, chat.warning, chat.ended, voice.call
+            (a call's state), voice.signal (the agent's offer and ICE candidates)
   server -> {"type": "queue", "position", "wait_seconds"} when the service's queue moved
   server -> {"type": "typing", "typing": bool, "name"} (the agent), {"type": "error", "code",
             "detail", "field", "client_id"} for anything refused: nothing is dropped silently.
@@ -42,6 +46,7 @@ from contactcenter.ws import EventStreamConsumer
 from conversations.models import MessageStatus
 
 from ..models import ChatSession
+from ..voice import services as voice
 from . import events, selectors, services
 from .config import chat_config
 from .forms import OfflineForm, PreChatForm, TranscriptForm, split_name
@@ -165,6 +170,10 @@ class CustomerChatConsumer(EventStreamConsumer):
             "transcript": self._transcript,
             "offline": self._offline,
             "ping": self._ping,
+            "call_answer": self._call_action,
+            "call_decline": self._call_action,
+            "call_hangup": self._call_action,
+            "call_signal": self._call_signal,
         }.get(kind)
         if handler is None:
             await self._error("bad_request", self._t("The widget sent something unreadable."))
@@ -427,6 +436,39 @@ class CustomerChatConsumer(EventStreamConsumer):
                 services.chat_end, session_id=self.session_id, visitor_id=self.visitor.visitor_id
             )
             await self._catch_up()
+
+    # --- web calls (the agent calls the customer in this browser) ---------------------------
+
+    async def _call_action(self, content: dict) -> None:
+        if not self.session_id:
+            await self._error("no_call", self._t("There is no call."))
+            return
+        action = {
+            "call_answer": voice.web_call_answer,
+            "call_decline": voice.web_call_decline,
+            "call_hangup": voice.customer_hang_up,
+        }[content["type"]]
+        await self._call(
+            action,
+            call_id=_as_int(content.get("call_id")),
+            session_id=self.session_id,
+            visitor_id=self.visitor.visitor_id,
+        )
+        await self._catch_up()
+
+    async def _call_signal(self, content: dict) -> None:
+        if not self.session_id:
+            await self._error("no_call", self._t("There is no call."))
+            return
+        await self._call(
+            voice.customer_signal,
+            call_id=_as_int(content.get("call_id")),
+            session_id=self.session_id,
+            visitor_id=self.visitor.visitor_id,
+            kind=str(content.get("kind", "")),
+            peer=content.get("peer", ""),
+            data=content.get("data"),
+        )
 
     async def _restart(self, content: dict) -> None:
         """After an ended chat: back to the start (pre-chat form or offline form)."""

@@ -5,6 +5,7 @@ from contactcenter.realtime import page_cursor
 from conversations.models import Interaction, Message, MessageStatus
 
 from ..models import ChatSession
+from ..voice.selectors import customer_call_view, live_call_for_session
 from .services import agent_display_name, notice_view, queue_view
 
 TRANSCRIPT_LIMIT = 200
@@ -71,7 +72,16 @@ def session_snapshot(*, session: ChatSession) -> dict:
         "email": session.email,
         "event_cursor": event_cursor,
         "service_id": _queue_service_id(session),
+        "call": _live_call(session),
     }
+
+
+def _live_call(session: ChatSession) -> dict | None:
+    """The web call ringing or going on in this chat, if any (a reloaded widget picks it up)."""
+    if not session.is_open:
+        return None
+    call = live_call_for_session(session.pk)
+    return customer_call_view(call) if call else None
 
 
 def _queue_service_id(session: ChatSession) -> int | None:

@@ -17,6 +17,7 @@ from contactcenter.exceptions import NotFound
 from conversations.selectors import conversation_get_for_agent
 
 from ..models import ChatSession, ChatTranscriptRequest
+from ..voice.selectors import softphone_for
 from . import services
 from .config import ChatConfig, chat_config
 from .forms import OfflineForm, PreChatForm, TranscriptForm
@@ -68,6 +69,18 @@ def _activate_requested_language(request: HttpRequest) -> None:
 def widget_strings() -> dict[str, str]:
     """The texts chat.js shows, translated here (the page carries them as JSON)."""
     return {
+        "call_ringing": gettext("We are calling you. Answer to talk with us in your browser."),
+        "call_connecting": gettext("Connecting the call…"),
+        "call_connected": gettext("On the call %(time)s"),
+        "call_on_hold": gettext("You are on hold. Please stay on the line."),
+        "call_ended": gettext("The call has ended. You can keep chatting."),
+        "call_mute": gettext("Mute"),
+        "call_unmute": gettext("Unmute"),
+        "call_microphone_refused": gettext(
+            "Your browser did not let us use the microphone. Allow it for this site, then "
+            "answer again."
+        ),
+        "call_no_microphone": gettext("No microphone was found on this device."),
         "agent_joined": gettext("%(name)s joined the chat."),
         "agent_left": gettext("%(name)s left the chat. You are back in the queue."),
         "agent_transferred": gettext("%(previous)s transferred you to %(name)s."),
@@ -191,5 +204,8 @@ def conversation_panel(request: HttpRequest, pk: int) -> HttpResponse:
             "contact": conversation.contact,
             "chat": chat,
             "transcript_requests": transcript_requests,
+            "softphone": softphone_for(
+                conversation=conversation, user=request.user, chat_open=bool(chat and chat.is_open)
+            ),
         },
     )

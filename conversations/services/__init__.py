@@ -56,6 +56,7 @@ from .handover import (
     transfer_to_service,
 )
 from .inbound import InboundRecord, InboundResult, continuation_window, inbound_receive
+from .legs import interaction_open
 from .lifecycle import lifecycle_notify
 from .offers import expired_offer_ids, offer_accept, offer_expire, offer_reject
 from .outbound import (
@@ -120,6 +121,7 @@ __all__ = [
     "interaction_assign",
     "interaction_end",
     "interaction_enqueue",
+    "interaction_open",
     "interaction_pull",
     "lifecycle_notify",
     "message_deliver",

@@ -29,8 +29,9 @@ from contactcenter.exceptions import InvalidState, ValidationError
 from .. import events
 from ..models import STATUS_RANK, Channel, Conversation, Interaction, Message, MessageStatus
 from ..ports import Reconciliation, SendError, get_sender, sender_addresses
-from ..selectors import conversation_audiences
+from ..selectors import SPOKEN_CHANNELS, conversation_audiences
 from .guards import ensure_participant
+from .legs import interaction_open
 from .triggers import deliver_message_on_commit
 
 logger = logging.getLogger(__name__)
@@ -218,7 +219,9 @@ def _interaction_for_reply(
 ) -> Interaction:
     """The open interaction to reply on; or, with an address, a new outbound leg of ``channel``
     in the same conversation (an SMS to the contact's phone during a chat)."""
-    interactions = conversation.interactions.filter(state=Interaction.State.ACTIVE)
+    interactions = conversation.interactions.filter(state=Interaction.State.ACTIVE).exclude(
+        channel__in=SPOKEN_CHANNELS
+    )
     if channel:
         if channel not in Channel.values:
             raise ValidationError(
@@ -272,25 +275,13 @@ def _outbound_leg_open(
             % {"address": from_address or gettext("Nothing")},
             field="from",
         )
-    now = timezone.now()
-    interaction = Interaction.objects.create(
+    return interaction_open(
         conversation=conversation,
         channel=channel,
-        direction=Interaction.Direction.OUTBOUND,
-        state=Interaction.State.ACTIVE,
+        user=user,
         customer_address=to_address,
         service_address=from_address,
-        agent=user,
-        service_id=conversation.service_id,
-        started_at=now,
-        answered_at=now,
     )
-    realtime.publish(
-        audiences=conversation_audiences(conversation),
-        type=events.INTERACTION_STARTED,
-        payload=events.interaction_payload(interaction),
-    )
-    return interaction
 
 
 # --- Delivery -------------------------------------------------------------------------------

@@ -168,7 +168,7 @@ function applyEvent(event) {
   document.dispatchEvent(new CustomEvent("desktop:event", { detail: event }));
   const payload = event.payload || {};
   const mine = payload.conversation_id && payload.conversation_id === conversationId;
-  if (event.type === "message.created" && listEntry(payload.conversation_id)) {
+  if ((event.type === "message.created" || event.type === "voice.call") && listEntry(payload.conversation_id)) {
     refreshEntry(payload.conversation_id);
   } else if (
     event.type.startsWith("conversation.") ||

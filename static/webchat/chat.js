@@ -2,6 +2,7 @@
 // Talks to /ws/chat/<slug>/ (protocol in channels_app/webchat/consumers.py) through the shared
 // socket module. Customer and agent text is only ever inserted with textContent.
 import { EventSocket } from "../js/realtime.js";
+import { createCall } from "./call.js";
 
 const body = document.body;
 const STRINGS = JSON.parse(document.getElementById("webchat-strings").textContent);
@@ -105,6 +106,8 @@ const identity = {
     toHost({ type: "state", token: this.hostToken, active: this.hostActive }, { private: true });
   },
 };
+
+const call = createCall({ send: (data) => send(data), t, root: $("chat-call") });
 
 // --- socket: the project's one socket module (hello, heartbeat, reconnect with backoff) --------
 let socket = null;
@@ -211,6 +214,7 @@ function applySession(session) {
     else addNotice(entry.item);
   }
   setAgent(session.agent);
+  call.restore(session.call);
   setQueue(session.has_agent ? null : session.queue);
   setWarning(session.warning ? session.warning.expires_at : null);
   markRead();
@@ -249,6 +253,12 @@ function applyEvent(event) {
       break;
     case "chat.warning":
       setWarning(payload.expires_at);
+      break;
+    case "voice.call":
+      call.update(payload);
+      break;
+    case "voice.signal":
+      call.signal(payload);
       break;
     case "chat.ended":
       state.ended = payload.reason || "agent";

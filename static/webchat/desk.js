@@ -13,7 +13,7 @@ const conversationId = Number(document.body.dataset.conversationId || 0);
 const TYPING_SEND_MS = 3000;
 const TYPING_IDLE_MS = 4000;
 const CUSTOMER_TYPING_TIMEOUT_MS = 6000;
-const PANEL_EVENTS = new Set(["interaction.ended", "interaction.started", "conversation.closed", "conversation.wrap_up"]);
+const PANEL_EVENTS = new Set(["interaction.ended", "interaction.started", "conversation.closed", "conversation.wrap_up", "voice.call"]);
 
 let lastRead = 0;
 let panelTimer = null;
@@ -29,6 +29,7 @@ function refreshPanel() {
     const template = document.createElement("template");
     template.innerHTML = await response.text();
     panel.replaceChildren(template.content);
+    panel.dispatchEvent(new CustomEvent("panel-updated"));
   }, 150);
 }
 

@@ -38,6 +38,7 @@ FACTORIES = {
     "channels_app.EmailSignature": factories.EmailSignatureFactory,
     "channels_app.EntryPoint": factories.EntryPointFactory,
     "channels_app.LocalOutboxItem": factories.LocalOutboxItemFactory,
+    "channels_app.VoiceCall": factories.VoiceCallFactory,
     "channels_app.WebChatSettings": factories.WebChatSettingsFactory,
     "contactcenter.ApiToken": factories.ApiTokenFactory,
     "contactcenter.AuditRecord": factories.AuditRecordFactory,

@@ -168,6 +168,10 @@ PARAMS = {
     "reason": "«R1»",
     "number": "C-1042",
     "time": "2026-12-01 10:00 UTC",
+    "name": "«N1»",
+    "duration": "1:15",
+    "hold": "0:42",
+    "digits": "12#",
 }
 
 
@@ -329,6 +333,10 @@ def world(db):
         "email": "maria@example.es",
         "number": "C-1042",
         "time": "2026-12-01 10:00 UTC",
+        "name": "Lucía",
+        "duration": "1:15",
+        "hold": "0:42",
+        "digits": "12#",
         "reason": "Pendiente de llamada",
         "address": "maria@example.es",
     }

@@ -62,7 +62,7 @@ RECORDER = """
 SNAPSHOT = """
 () => {
   const norm = (text) => (text || "").replace(/\\s+/g, " ").trim();
-  const TIMERS = ".countdown, .total-time, .waiting-time, #agent-state-timer";
+  const TIMERS = ".countdown, .total-time, .waiting-time, .call-time, #agent-state-timer";
   const TIMER_CLASSES = ["late", "ending"];
   const KEPT = ["href", "action", "src", "datetime", "disabled", "hidden", "value"];
   const describe = (element) => {

@@ -37,6 +37,11 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
     "--disable-quic",
+    # Web calls: a fake microphone (a tone) instead of a device; a context still needs the
+    # microphone permission granted (without it getUserMedia is refused, as a user would).
+    "--use-fake-device-for-media-stream",
+    # The remote side of a call plays without a click first (an agent has clicked long before).
+    "--autoplay-policy=no-user-gesture-required",
 ]
 # Longer than the desktop's 20 s heartbeat: the channel layer is a doorbell that may drop a ring,
 # and the page's catch-up on the next heartbeat is the designed recovery, not a failure.

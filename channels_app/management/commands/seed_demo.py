@@ -32,11 +32,13 @@ SERVICES = {
         "channels": ["voice", "chat", "sms", "email"],
         "disposition_required": True,
         "dispositions": ["Resolved", "Escalated", "Callback scheduled", "No answer"],
+        "call_recording": "notice",
     },
     "Sales": {
         "channels": ["voice", "chat", "sms", "email"],
         "disposition_required": False,
         "dispositions": ["Sold", "Quote sent", "Not interested"],
+        "call_recording": "off",
     },
 }
 ENTRY_POINTS = [
@@ -92,6 +94,7 @@ class Command(BaseCommand):
                 defaults={
                     "channels": spec["channels"],
                     "disposition_required": spec["disposition_required"],
+                    "call_recording": spec["call_recording"],
                 },
             )
             for position, label in enumerate(spec["dispositions"]):

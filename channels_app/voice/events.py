@@ -1,0 +1,13 @@
+"""The events of voice calls."""
+
+#: A call's state changed (ringing, connected, on hold, ended): to the conversation's agents and
+#: to the customer's widget.
+VOICE_CALL = "voice.call"
+#: WebRTC signaling (offer, answer, ICE candidate, renegotiate) to the other party only: the
+#: customer's ``chat.<session>`` or the agent's ``softphone.<user>`` (never read by integrations).
+VOICE_SIGNAL = "voice.signal"
+
+ALL = (VOICE_CALL, VOICE_SIGNAL)
+
+#: What integrations may subscribe to (signaling is not for them).
+CATALOGUE = {VOICE_CALL: "A call's state changed (ringing, connected, on hold, ended)."}

@@ -1,0 +1,529 @@
+"""Writers of voice calls (web calls: the customer's widget and the agent's desktop in WebRTC).
+
+The server never touches the audio. It keeps what happened (ringing, answered, on hold, ended,
+who was on the call, the recording) and relays the browsers' signaling as events of the log: an
+offer, an answer or an ICE candidate is one ``voice.signal`` event to the other party's audience
+(the customer's ``chat.<session>``, the agent's ``softphone.<user>``), so a page that reconnects
+reads what it missed like any other event. Every state change is a ``voice.call`` event to the
+conversation's agents and to the customer, and a system line in the timeline.
+
+Lock order, as everywhere: the conversation, then the call. Ending a call goes through
+``conversations.services.interaction_end``; the voice lifecycle listener (``lifecycle.py``) then
+closes the call, whoever ended the interaction (the agent's *End*, a supervisor, a hang-up).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext
+
+from contactcenter import realtime
+from contactcenter.exceptions import InvalidState, NotFound, ValidationError
+from contactcenter.jobs import enqueue_on_commit
+from conversations.models import Channel, Conversation, Interaction, Service
+from conversations.selectors import conversation_audiences
+from conversations.services import interaction_end, interaction_open, system_line_add
+from conversations.services.guards import agent_name, ensure_participant
+
+from ..conversation_ops import AgentLine
+from ..models import CallLeg, CallRecording, ChatSession, VoiceCall, chat_audience
+from . import events
+from .selectors import customer_call_view, server_time_ms
+
+RING_TIMEOUT_TASK = "channels_app.tasks.voice_ring_timeout"
+SIGNAL_KINDS = ("offer", "answer", "ice", "renegotiate")
+PEER = re.compile(r"^[A-Za-z0-9_-]{4,40}$")
+DIGITS = re.compile(r"^[0-9*#]{1,20}$")
+MAX_SIGNAL_CHARS = 16_000
+MAX_RECORDING_CHUNK_BYTES = 2 * 1024 * 1024
+#: A recording's last chunk may arrive a little after the hang-up.
+RECORDING_GRACE = timedelta(minutes=2)
+
+
+def _minutes(seconds: int) -> str:
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+# --- Reads ----------------------------------------------------------------------------------------
+
+
+def call_payload(call: VoiceCall) -> dict:
+    """What the agents' pages are told about a call (``voice.call``); they re-read their
+    fragments for the rest."""
+    interaction = call.interaction
+    return {
+        "conversation_id": interaction.conversation_id,
+        "interaction_id": interaction.pk,
+        "call_id": call.pk,
+        "agent_id": interaction.agent_id,
+        "kind": call.kind,
+        "state": call.state,
+        "end_reason": call.end_reason,
+    }
+
+
+# --- Locks ----------------------------------------------------------------------------------------
+
+
+def _lock_call(call_id: int) -> VoiceCall:
+    """The call's conversation, then the call, locked (NotFound if there is no such call)."""
+    conversation_id = (
+        Interaction.objects.filter(voice_call__pk=call_id).values_list("conversation_id").first()
+    )
+    if conversation_id is None:
+        raise NotFound(gettext("Call not found."))
+    conversation = Conversation.objects.select_for_update().get(pk=conversation_id[0])
+    call = (
+        VoiceCall.objects.select_for_update(of=("self",))
+        .select_related("interaction", "chat_session")
+        .get(pk=call_id)
+    )
+    call.interaction.conversation = conversation
+    return call
+
+
+def _lock_call_of_customer(*, call_id: int, session_id: int, visitor_id: str) -> VoiceCall:
+    call = _lock_call(call_id)
+    session = call.chat_session
+    if session is None or session.pk != session_id or session.visitor_id != visitor_id:
+        raise NotFound(gettext("Call not found."))
+    return call
+
+
+def _lock_call_of_agent(*, call_id: int, user: AbstractBaseUser) -> VoiceCall:
+    call = _lock_call(call_id)
+    ensure_participant(call.interaction.conversation, user, allow_closed=True)
+    return call
+
+
+def _publish(call: VoiceCall) -> None:
+    call.version += 1
+    call.save(update_fields=["version"])
+    conversation = call.interaction.conversation
+    realtime.publish(
+        audiences=conversation_audiences(conversation),
+        type=events.VOICE_CALL,
+        payload=call_payload(call),
+    )
+    if call.chat_session_id:
+        realtime.publish(
+            audiences=chat_audience(call.chat_session_id),
+            type=events.VOICE_CALL,
+            payload=customer_call_view(call),
+        )
+
+
+def _line(call: VoiceCall, text, user: AbstractBaseUser | None = None, **params: object) -> None:
+    if user is not None:
+        params.setdefault("name", agent_name(user))
+    system_line_add(
+        conversation=call.interaction.conversation,
+        interaction=call.interaction,
+        text=text,
+        params=params,
+        sender=user,
+    )
+
+
+def _ensure_live(call: VoiceCall) -> None:
+    if call.state == VoiceCall.State.ENDED:
+        raise InvalidState(gettext("The call has ended."))
+
+
+# --- Starting and answering -----------------------------------------------------------------------
+
+
+def web_call_start(*, conversation_id: int, user: AbstractBaseUser) -> VoiceCall:
+    """The agent calls the customer in the browser of their open web chat: the widget rings
+    (Answer / Decline) for ``VOICE_RING_SECONDS``."""
+    with transaction.atomic():
+        conversation = (
+            Conversation.objects.select_for_update()
+            .select_related("service")
+            .filter(pk=conversation_id)
+        ).first()
+        if conversation is None:
+            raise NotFound(gettext("Conversation not found."))
+        ensure_participant(conversation, user)
+        if conversation.status != Conversation.Status.OPEN:
+            raise InvalidState(gettext("The conversation is in wrap-up; no call can start."))
+        live = VoiceCall.objects.exclude(state=VoiceCall.State.ENDED)
+        if live.filter(interaction__conversation_id=conversation.pk).exists():
+            raise InvalidState(gettext("A call is already in progress in this conversation."))
+        if live.filter(interaction__agent_id=user.pk).exists():
+            raise InvalidState(gettext("You are already on a call."))
+        session = (
+            ChatSession.objects.select_for_update(of=("self",))
+            .filter(conversation_id=conversation.pk, state=ChatSession.State.OPEN)
+            .order_by("-created_at", "-id")
+            .first()
+        )
+        if session is None:
+            raise InvalidState(
+                gettext("The customer has no open web chat: there is no browser to call.")
+            )
+        interaction = interaction_open(
+            conversation=conversation,
+            channel=Channel.VOICE,
+            user=user,
+            answered=False,
+        )
+        call = VoiceCall.objects.create(
+            interaction=interaction,
+            kind=VoiceCall.Kind.WEB,
+            chat_session=session,
+            recording_mode=conversation.service.call_recording,
+        )
+        CallLeg.objects.create(call=call, party=CallLeg.Party.AGENT, agent=user)
+        _line(call, AgentLine.VOICE_CALLING, user)
+        _publish(call)
+        enqueue_on_commit(RING_TIMEOUT_TASK, call.pk, countdown=settings.VOICE_RING_SECONDS)
+    return call
+
+
+def web_call_answer(*, call_id: int, session_id: int, visitor_id: str) -> VoiceCall:
+    """The customer answered in the widget (a repeated answer changes nothing)."""
+    with transaction.atomic():
+        call = _lock_call_of_customer(call_id=call_id, session_id=session_id, visitor_id=visitor_id)
+        _ensure_live(call)
+        if call.state != VoiceCall.State.RINGING:
+            return call
+        now = timezone.now()
+        call.state = VoiceCall.State.CONNECTED
+        call.answered_at = now
+        call.save(update_fields=["state", "answered_at"])
+        Interaction.objects.filter(pk=call.interaction_id).update(answered_at=now)
+        call.interaction.answered_at = now
+        CallLeg.objects.create(call=call, party=CallLeg.Party.CUSTOMER, joined_at=now)
+        _line(call, AgentLine.VOICE_ANSWERED)
+        if call.recording_mode != "off":
+            _line(call, AgentLine.VOICE_RECORDED)
+        _publish(call)
+    return call
+
+
+def web_call_decline(*, call_id: int, session_id: int, visitor_id: str) -> VoiceCall:
+    with transaction.atomic():
+        call = _lock_call_of_customer(call_id=call_id, session_id=session_id, visitor_id=visitor_id)
+        if call.state == VoiceCall.State.RINGING:
+            interaction_end(
+                interaction=call.interaction, reason=VoiceCall.EndReason.DECLINED, abandoned=False
+            )
+            call.refresh_from_db()
+    return call
+
+
+def call_ring_expire(*, call_id: int, now: datetime | None = None) -> bool:
+    """A call still ringing after ``VOICE_RING_SECONDS`` ends unanswered (the ring timeout job)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        try:
+            call = _lock_call(call_id)
+        except NotFound:
+            return False
+        due = call.ringing_at + timedelta(seconds=settings.VOICE_RING_SECONDS)
+        if call.state != VoiceCall.State.RINGING or due > now:
+            return False
+        interaction_end(
+            interaction=call.interaction, reason=VoiceCall.EndReason.NO_ANSWER, abandoned=False
+        )
+    return True
+
+
+def _gone_since(now: datetime) -> datetime:
+    return now - timedelta(seconds=settings.VOICE_PARTY_GONE_SECONDS)
+
+
+def calls_gone_due(*, now: datetime | None = None, limit: int = 500) -> list[int]:
+    """Live web calls whose customer's widget or agent's desktop has not been heard from for
+    ``VOICE_PARTY_GONE_SECONDS`` (a closed tab, a dead laptop): candidates, each re-checked."""
+    gone = _gone_since(now or timezone.now())
+    calls = VoiceCall.objects.filter(
+        kind=VoiceCall.Kind.WEB, state__in=[VoiceCall.State.CONNECTED, VoiceCall.State.ON_HOLD]
+    )
+    customer_gone = calls.filter(chat_session__customer_seen_at__lt=gone)
+    agent_gone = calls.filter(interaction__agent__agent_profile__last_seen_at__lt=gone)
+    return sorted(
+        set(customer_gone.values_list("id", flat=True)[:limit])
+        | set(agent_gone.values_list("id", flat=True)[:limit])
+    )
+
+
+def call_gone_check(*, call_id: int, now: datetime | None = None) -> str:
+    """End the call if one side is still gone under the lock: "customer", "agent" or ""."""
+    now = now or timezone.now()
+    gone = _gone_since(now)
+    with transaction.atomic():
+        try:
+            call = _lock_call(call_id)
+        except NotFound:
+            return ""
+        if call.state not in (VoiceCall.State.CONNECTED, VoiceCall.State.ON_HOLD):
+            return ""
+        session = call.chat_session
+        agent = call.interaction.agent
+        profile = getattr(agent, "agent_profile", None) if agent else None
+        if session is not None and session.customer_seen_at and session.customer_seen_at < gone:
+            reason, side = VoiceCall.EndReason.CUSTOMER_GONE, "customer"
+        elif profile is not None and profile.last_seen_at and profile.last_seen_at < gone:
+            reason, side = VoiceCall.EndReason.AGENT_GONE, "agent"
+        else:
+            return ""
+        interaction_end(interaction=call.interaction, reason=reason, abandoned=False)
+    return side
+
+
+# --- During the call ------------------------------------------------------------------------------
+
+
+def call_hold(*, call_id: int, user: AbstractBaseUser, hold: bool) -> VoiceCall:
+    """Put the customer on hold (their audio from the agent stops; the widget plays the hold
+    tone) or take them off it. Asking for the state the call is in changes nothing."""
+    with transaction.atomic():
+        call = _lock_call_of_agent(call_id=call_id, user=user)
+        _ensure_live(call)
+        if call.state == VoiceCall.State.RINGING:
+            raise InvalidState(gettext("The customer has not answered yet."))
+        now = timezone.now()
+        if hold and call.state == VoiceCall.State.CONNECTED:
+            call.state = VoiceCall.State.ON_HOLD
+            call.hold_started_at = now
+            _line(call, AgentLine.VOICE_HELD, user)
+        elif not hold and call.state == VoiceCall.State.ON_HOLD:
+            call.hold_seconds = call.total_hold_seconds(now)
+            call.hold_started_at = None
+            call.state = VoiceCall.State.CONNECTED
+            _line(call, AgentLine.VOICE_RESUMED, user)
+        else:
+            return call
+        call.save(update_fields=["state", "hold_started_at", "hold_seconds"])
+        _publish(call)
+    return call
+
+
+def call_dtmf(*, call_id: int, user: AbstractBaseUser, digits: str) -> VoiceCall:
+    """Keys the agent pressed on the call's keypad (also played in the call by the browser),
+    written in the timeline."""
+    digits = (digits or "").strip()
+    if not DIGITS.match(digits):
+        raise ValidationError(gettext("Keys are 0-9, * and #, up to 20 at once."), field="digits")
+    with transaction.atomic():
+        call = _lock_call_of_agent(call_id=call_id, user=user)
+        _ensure_live(call)
+        if call.state == VoiceCall.State.RINGING:
+            raise InvalidState(gettext("The customer has not answered yet."))
+        _line(call, AgentLine.VOICE_DTMF, user, digits=digits)
+    return call
+
+
+def call_hang_up(*, call_id: int, user: AbstractBaseUser) -> VoiceCall:
+    with transaction.atomic():
+        call = _lock_call_of_agent(call_id=call_id, user=user)
+        if call.is_live:
+            interaction_end(
+                interaction=call.interaction, reason=VoiceCall.EndReason.AGENT, abandoned=False
+            )
+            call.refresh_from_db()
+    return call
+
+
+def customer_hang_up(*, call_id: int, session_id: int, visitor_id: str) -> VoiceCall:
+    with transaction.atomic():
+        call = _lock_call_of_customer(call_id=call_id, session_id=session_id, visitor_id=visitor_id)
+        if call.state == VoiceCall.State.RINGING:
+            reason = VoiceCall.EndReason.DECLINED
+        else:
+            reason = VoiceCall.EndReason.CUSTOMER
+        if call.is_live:
+            interaction_end(interaction=call.interaction, reason=reason, abandoned=False)
+            call.refresh_from_db()
+    return call
+
+
+def call_ended(call: VoiceCall, *, reason: str, user: AbstractBaseUser | None = None) -> None:
+    """Close a live call whose interaction just ended (the lifecycle listener, conversation and
+    call locked): legs left, hold counted, the line with talk and hold time, everyone told."""
+    now = timezone.now()
+    call.hold_seconds = call.total_hold_seconds(now)
+    call.hold_started_at = None
+    call.end_reason = reason if reason in VoiceCall.EndReason.values else VoiceCall.EndReason.ENDED
+    call.state = VoiceCall.State.ENDED
+    call.ended_at = now
+    call.save(update_fields=["state", "end_reason", "ended_at", "hold_started_at", "hold_seconds"])
+    call.legs.filter(left_at__isnull=True).update(left_at=now)
+    times = {"duration": _minutes(call.talk_seconds(now)), "hold": _minutes(call.hold_seconds)}
+    if call.answered_at is None:
+        text = (
+            AgentLine.VOICE_DECLINED
+            if call.end_reason == VoiceCall.EndReason.DECLINED
+            else AgentLine.VOICE_NO_ANSWER
+        )
+        _line(call, text)
+    elif call.end_reason == VoiceCall.EndReason.CUSTOMER:
+        _line(call, AgentLine.VOICE_ENDED_BY_CUSTOMER, **times)
+    elif call.end_reason == VoiceCall.EndReason.AGENT:
+        _line(call, AgentLine.VOICE_ENDED_BY_AGENT, call.interaction.agent, **times)
+    elif call.end_reason == VoiceCall.EndReason.CUSTOMER_GONE:
+        _line(call, AgentLine.VOICE_CUSTOMER_GONE, **times)
+    elif call.end_reason == VoiceCall.EndReason.AGENT_GONE:
+        _line(call, AgentLine.VOICE_AGENT_GONE, call.interaction.agent, **times)
+    else:
+        _line(call, AgentLine.VOICE_ENDED, **times)
+    _publish(call)
+
+
+# --- Signaling ------------------------------------------------------------------------------------
+
+
+def _signal_fields(*, kind: str, peer: str, data: object) -> tuple[str, str, object]:
+    if kind not in SIGNAL_KINDS:
+        raise ValidationError(gettext("Unknown signal."), field="kind")
+    if not isinstance(peer, str) or not PEER.match(peer):
+        raise ValidationError(gettext("The signal names no peer connection."), field="peer")
+    if len(json.dumps(data)) > MAX_SIGNAL_CHARS:
+        raise ValidationError(gettext("The signal is too large."), field="data")
+    return kind, peer, data
+
+
+def agent_signal(
+    *, call_id: int, user: AbstractBaseUser, kind: str, peer: str, data: object
+) -> None:
+    """The agent's browser -> the customer's widget (offer, ICE candidates)."""
+    kind, peer, data = _signal_fields(kind=kind, peer=peer, data=data)
+    with transaction.atomic():
+        call = (
+            VoiceCall.objects.select_for_update()
+            .select_related("interaction")
+            .filter(pk=call_id, interaction__agent_id=user.pk)
+            .first()
+        )
+        if call is None:
+            raise NotFound(gettext("Call not found."))
+        _ensure_live(call)
+        if call.chat_session_id:
+            realtime.publish(
+                audiences=chat_audience(call.chat_session_id),
+                type=events.VOICE_SIGNAL,
+                payload={
+                    "call_id": call.pk,
+                    "kind": kind,
+                    "peer": peer,
+                    "data": data,
+                    "at": server_time_ms(),
+                },
+            )
+
+
+def customer_signal(
+    *, call_id: int, session_id: int, visitor_id: str, kind: str, peer: str, data: object
+) -> None:
+    """The customer's widget -> the agent's desktop (answer, ICE candidates, "renegotiate" after
+    the widget reloaded)."""
+    kind, peer, data = _signal_fields(kind=kind, peer=peer, data=data)
+    with transaction.atomic():
+        call = (
+            VoiceCall.objects.select_for_update()
+            .select_related("interaction")
+            .filter(pk=call_id, chat_session_id=session_id, chat_session__visitor_id=visitor_id)
+            .first()
+        )
+        if call is None:
+            raise NotFound(gettext("Call not found."))
+        _ensure_live(call)
+        if call.interaction.agent_id:
+            realtime.publish(
+                audiences=realtime.softphone_audience(call.interaction.agent_id),
+                type=events.VOICE_SIGNAL,
+                payload={
+                    "conversation_id": call.interaction.conversation_id,
+                    "call_id": call.pk,
+                    "kind": kind,
+                    "peer": peer,
+                    "data": data,
+                },
+            )
+
+
+# --- Recordings -----------------------------------------------------------------------------------
+
+
+def recording_chunk_append(
+    *, call_id: int, user: AbstractBaseUser, segment: str, seq: int, data: bytes
+) -> CallRecording:
+    """Append chunk ``seq`` of the agent browser's recording ``segment`` (chunks in order from 0;
+    one already stored is not stored again, one that skips ahead is refused)."""
+    if not isinstance(segment, str) or not PEER.match(segment):
+        raise ValidationError(gettext("The recording names no segment."), field="segment")
+    if seq < 0:
+        raise ValidationError(gettext("The chunk number is not valid."), field="seq")
+    if not data:
+        raise ValidationError(gettext("The chunk is empty."), field="data")
+    if len(data) > MAX_RECORDING_CHUNK_BYTES:
+        raise ValidationError(gettext("The chunk is too large."), field="data")
+    with transaction.atomic():
+        call = (
+            VoiceCall.objects.select_for_update()
+            .filter(pk=call_id, interaction__agent_id=user.pk)
+            .first()
+        )
+        if call is None:
+            raise NotFound(gettext("Call not found."))
+        if call.recording_mode == "off":
+            raise InvalidState(gettext("This service does not record calls."))
+        now = timezone.now()
+        if call.ended_at is not None and now - call.ended_at > RECORDING_GRACE:
+            raise InvalidState(gettext("The call has ended."))
+        recording = CallRecording.objects.filter(call=call, segment=segment).first()
+        if recording is None:
+            if seq != 0:
+                raise InvalidState(
+                    gettext("Chunk %(seq)s arrived before chunk %(expected)s.")
+                    % {"seq": seq, "expected": 0}
+                )
+            recording = CallRecording(call=call, segment=segment)
+            recording.file.save("recording.webm", ContentFile(data), save=False)
+            recording.chunks, recording.size = 1, len(data)
+            recording.save()
+            return recording
+        if seq < recording.chunks:
+            return recording  # a retry of a chunk already stored
+        if seq > recording.chunks:
+            raise InvalidState(
+                gettext("Chunk %(seq)s arrived before chunk %(expected)s.")
+                % {"seq": seq, "expected": recording.chunks}
+            )
+        with default_storage.open(recording.file.name, "ab") as file:
+            file.write(data)
+        recording.chunks += 1
+        recording.size += len(data)
+        recording.updated_at = now
+        recording.save(update_fields=["chunks", "size", "updated_at"])
+    return recording
+
+
+def recordings_expire(*, now: datetime | None = None) -> int:
+    """Delete the recordings of calls that ended longer ago than their service keeps them."""
+    now = now or timezone.now()
+    deleted = 0
+    for service in Service.objects.filter(recording_retention_days__gt=0):
+        cutoff = now - timedelta(days=service.recording_retention_days)
+        expired = CallRecording.objects.filter(
+            call__interaction__service=service, call__ended_at__lt=cutoff
+        )
+        for recording in expired:
+            with transaction.atomic():
+                VoiceCall.objects.filter(pk=recording.call_id).update(recording_deleted_at=now)
+                name = recording.file.name
+                recording.delete()
+                transaction.on_commit(lambda name=name: default_storage.delete(name))
+            deleted += 1
+    return deleted

@@ -1,0 +1,32 @@
+"""What timelines show under a call's last line: its recordings, playable by whoever may read
+the timeline (the files are served only to them, ``views.recording_play``)."""
+
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString
+
+from conversations.models import Message
+
+from ..models import CallRecording
+
+ENDING_CODES = ("voice_ended", "voice_ended_customer", "voice_ended_agent")
+
+
+def voice_timeline_extras(messages: list[Message]) -> dict[int, str]:
+    endings = {
+        message.interaction_id: message.pk
+        for message in messages
+        if message.system_code in ENDING_CODES and message.interaction_id
+    }
+    if not endings:
+        return {}
+    recordings: dict[int, list[CallRecording]] = {}
+    for recording in CallRecording.objects.filter(
+        call__interaction_id__in=list(endings)
+    ).select_related("call"):
+        recordings.setdefault(recording.call.interaction_id, []).append(recording)
+    return {
+        endings[interaction_id]: SafeString(
+            render_to_string("channels_app/voice/_recordings.html", {"recordings": items})
+        )
+        for interaction_id, items in recordings.items()
+    }

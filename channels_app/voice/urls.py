@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("voice/conversations/<int:pk>/call/", views.call_start, name="voice-call-start"),
+    path("voice/calls/<int:pk>/hold/", views.call_hold, name="voice-call-hold"),
+    path("voice/calls/<int:pk>/resume/", views.call_resume, name="voice-call-resume"),
+    path("voice/calls/<int:pk>/dtmf/", views.call_dtmf, name="voice-call-dtmf"),
+    path("voice/calls/<int:pk>/hang-up/", views.call_hang_up, name="voice-call-hang-up"),
+    path("voice/calls/<int:pk>/signal/", views.call_signal, name="voice-call-signal"),
+    path("voice/calls/<int:pk>/recording/", views.recording_chunk, name="voice-recording-chunk"),
+    path("voice/recordings/<int:pk>/", views.recording_play, name="voice-recording"),
+]

@@ -1,0 +1,114 @@
+"""The agent's call controls (JSON over POST, errors as ``{"error": ...}`` with a 4xx) and the
+recordings, served only to those who may see the call's conversation."""
+
+import json
+
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext
+from django.views.decorators.http import require_GET, require_POST
+
+from contactcenter.exceptions import ValidationError
+from contactcenter.http import domain_errors_as_json
+from conversations.selectors import conversation_get_for_agent
+
+from ..models import CallRecording
+from . import services
+
+
+def _json(request: HttpRequest) -> dict:
+    try:
+        data = json.loads(request.body or b"{}")
+    except ValueError:
+        raise ValidationError(gettext("The request body is not JSON.")) from None
+    if not isinstance(data, dict):
+        raise ValidationError(gettext("The request body is not a JSON object."))
+    return data
+
+
+def _call(call) -> JsonResponse:
+    return JsonResponse({"call": services.call_payload(call)})
+
+
+@login_required
+@require_POST
+@domain_errors_as_json
+def call_start(request: HttpRequest, pk: int) -> HttpResponse:
+    call = services.web_call_start(conversation_id=pk, user=request.user)
+    return JsonResponse({"call": services.call_payload(call)}, status=201)
+
+
+@login_required
+@require_POST
+@domain_errors_as_json
+def call_hold(request: HttpRequest, pk: int) -> HttpResponse:
+    return _call(services.call_hold(call_id=pk, user=request.user, hold=True))
+
+
+@login_required
+@require_POST
+@domain_errors_as_json
+def call_resume(request: HttpRequest, pk: int) -> HttpResponse:
+    return _call(services.call_hold(call_id=pk, user=request.user, hold=False))
+
+
+@login_required
+@require_POST
+@domain_errors_as_json
+def call_dtmf(request: HttpRequest, pk: int) -> HttpResponse:
+    digits = _json(request).get("digits", "")
+    return _call(services.call_dtmf(call_id=pk, user=request.user, digits=str(digits)))
+
+
+@login_required
+@require_POST
+@domain_errors_as_json
+def call_hang_up(request: HttpRequest, pk: int) -> HttpResponse:
+    return _call(services.call_hang_up(call_id=pk, user=request.user))
+
+
+@login_required
+@require_POST
+@domain_errors_as_json
+def call_signal(request: HttpRequest, pk: int) -> HttpResponse:
+    data = _json(request)
+    services.agent_signal(
+        call_id=pk,
+        user=request.user,
+        kind=str(data.get("kind", "")),
+        peer=data.get("peer", ""),
+        data=data.get("data"),
+    )
+    return JsonResponse({"ok": True})
+
+
+@login_required
+@require_POST
+@domain_errors_as_json
+def recording_chunk(request: HttpRequest, pk: int) -> HttpResponse:
+    """One chunk of the agent browser's recording: ``?segment=S&seq=N``, the bytes as the body."""
+    try:
+        seq = int(request.GET.get("seq", ""))
+    except ValueError:
+        raise ValidationError(gettext("The chunk number is not valid."), field="seq") from None
+    recording = services.recording_chunk_append(
+        call_id=pk,
+        user=request.user,
+        segment=request.GET.get("segment", ""),
+        seq=seq,
+        data=request.body,
+    )
+    return JsonResponse({"recording_id": recording.pk, "chunks": recording.chunks})
+
+
+@login_required
+@require_GET
+def recording_play(request: HttpRequest, pk: int) -> HttpResponse:
+    """A recording, to those who may open its conversation (others: 404)."""
+    recording = get_object_or_404(CallRecording.objects.select_related("call__interaction"), pk=pk)
+    conversation_get_for_agent(user=request.user, pk=recording.call.interaction.conversation_id)
+    response = FileResponse(recording.file.open("rb"), content_type=recording.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response

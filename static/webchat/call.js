@@ -1,0 +1,240 @@
+// The customer's side of a web call, inside the chat: the agent calls, the widget rings with
+// Answer / Decline; audio flows browser to browser (WebRTC). Signaling goes over the chat's socket:
+// the agent's offer and ICE candidates arrive as "voice.signal" events, the widget's answer and
+// candidates leave as "call_signal" frames. The call's state ("voice.call") is the server's.
+const ICE_BATCH_MS = 50;
+const HOLD_BEEP_MS = 4000;
+const RING_MS = 2000;
+const ENDED_SHOWN_MS = 4000;
+
+export function createCall({ send, t, root }) {
+  const $ = (selector) => root.querySelector(selector);
+  const ui = {
+    status: $("#chat-call-status"),
+    notice: $("#chat-call-notice"),
+    answer: $("#chat-call-answer"),
+    decline: $("#chat-call-decline"),
+    mute: $("#chat-call-mute"),
+    hangup: $("#chat-call-hangup"),
+    error: $("#chat-call-error"),
+    audio: $("#chat-call-audio"),
+  };
+  let call = null; // the server's view: {call_id, state, recording_notice, ice_servers}
+  let mic = null;
+  let pc = null;
+  let peer = null; // the agent's peer connection this one answers
+  let remoteSet = false;
+  let pendingRemote = [];
+  let outgoing = [];
+  let outgoingTimer = null;
+  let muted = false;
+  let tones = null;
+  let hideTimer = null;
+  let since = null;
+  let clock = null;
+  let notBefore = 0; // server time (ms) the widget read the call at: older offers are not for it
+
+  function showError(text) {
+    ui.error.textContent = text || "";
+    ui.error.hidden = !text;
+  }
+
+  async function microphone() {
+    if (mic && mic.getAudioTracks().some((track) => track.readyState === "live")) return mic;
+    try {
+      mic = await navigator.mediaDevices.getUserMedia({ audio: true });
+    } catch (error) {
+      mic = null;
+      throw new Error(error && error.name === "NotFoundError" ? t("call_no_microphone") : t("call_microphone_refused"));
+    }
+    applyMute();
+    return mic;
+  }
+
+  function applyMute() {
+    if (mic) for (const track of mic.getAudioTracks()) track.enabled = !muted;
+    ui.mute.textContent = muted ? t("call_unmute") : t("call_mute");
+    ui.mute.setAttribute("aria-pressed", muted ? "true" : "false");
+  }
+
+  // Ring and hold tones, made in the page (no audio file to fetch).
+  function tone(pattern) {
+    stopTone();
+    const AudioCtx = window.AudioContext || window.webkitAudioContext;
+    if (!AudioCtx) return;
+    const context = new AudioCtx();
+    const beep = () => {
+      const oscillator = context.createOscillator();
+      const gain = context.createGain();
+      oscillator.frequency.value = pattern === "ring" ? 480 : 350;
+      gain.gain.value = pattern === "ring" ? 0.08 : 0.03;
+      oscillator.connect(gain).connect(context.destination);
+      oscillator.start();
+      oscillator.stop(context.currentTime + (pattern === "ring" ? 0.8 : 0.3));
+    };
+    beep();
+    tones = { context, timer: setInterval(beep, pattern === "ring" ? RING_MS : HOLD_BEEP_MS) };
+  }
+
+  function stopTone() {
+    if (!tones) return;
+    clearInterval(tones.timer);
+    tones.context.close().catch(() => {});
+    tones = null;
+  }
+
+  function closePeer() {
+    if (pc) pc.close();
+    pc = null;
+    peer = null;
+    remoteSet = false;
+    pendingRemote = [];
+    outgoing = [];
+    window.ccWebCall = null;
+  }
+
+  function teardown() {
+    closePeer();
+    stopTone();
+    if (mic) for (const track of mic.getTracks()) track.stop();
+    mic = null;
+    ui.audio.srcObject = null;
+    clearInterval(clock);
+    clock = null;
+  }
+
+  function flushOutgoing() {
+    outgoingTimer = null;
+    if (!outgoing.length || !call) return;
+    send({ type: "call_signal", call_id: call.call_id, kind: "ice", peer, data: outgoing });
+    outgoing = [];
+  }
+
+  async function answerOffer(offerPeer, description) {
+    closePeer();
+    const stream = await microphone();
+    peer = offerPeer;
+    pc = new RTCPeerConnection({ iceServers: call.ice_servers || [] });
+    window.ccWebCall = { pc, peer };
+    for (const track of stream.getAudioTracks()) pc.addTrack(track, stream);
+    pc.addEventListener("track", (event) => {
+      ui.audio.srcObject = event.streams[0];
+      ui.audio.play().catch(() => {});
+    });
+    pc.addEventListener("icecandidate", (event) => {
+      if (!event.candidate) return;
+      outgoing.push(event.candidate.toJSON());
+      if (!outgoingTimer) outgoingTimer = setTimeout(flushOutgoing, ICE_BATCH_MS);
+    });
+    pc.addEventListener("connectionstatechange", render);
+    await pc.setRemoteDescription(description);
+    remoteSet = true;
+    for (const candidate of pendingRemote) await pc.addIceCandidate(candidate).catch(() => {});
+    pendingRemote = [];
+    const answer = await pc.createAnswer();
+    await pc.setLocalDescription(answer);
+    send({ type: "call_signal", call_id: call.call_id, kind: "answer", peer, data: { type: answer.type, sdp: answer.sdp } });
+  }
+
+  function clockText() {
+    if (!since) return "";
+    const seconds = Math.max(0, Math.floor((Date.now() - since) / 1000));
+    return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
+  }
+
+  function render() {
+    root.hidden = !call;
+    if (!call) return;
+    root.dataset.state = call.state;
+    const ringing = call.state === "ringing";
+    const live = call.state === "connected" || call.state === "on_hold";
+    ui.answer.hidden = !ringing;
+    ui.decline.hidden = !ringing;
+    ui.hangup.hidden = !live;
+    ui.mute.hidden = !live;
+    ui.notice.hidden = !(live && call.recording_notice);
+    if (ringing) ui.status.textContent = t("call_ringing");
+    else if (call.state === "on_hold") ui.status.textContent = t("call_on_hold");
+    else if (call.state === "connected") {
+      const audio = pc && pc.connectionState === "connected";
+      ui.status.textContent = audio ? t("call_connected", { time: clockText() }) : t("call_connecting");
+    } else ui.status.textContent = t("call_ended");
+  }
+
+  function update(view) {
+    if (!view) return;
+    // Events read again after a reload may be older than the snapshot: keep the newest view.
+    if (call && view.call_id === call.call_id && view.version < call.version) return;
+    const previous = call ? call.state : null;
+    call = view;
+    clearTimeout(hideTimer);
+    if (view.state === "ringing") {
+      if (previous !== "ringing") tone("ring");
+    } else if (view.state === "on_hold") {
+      tone("hold");
+    } else {
+      stopTone();
+    }
+    if ((view.state === "connected" || view.state === "on_hold") && !since) since = Date.now();
+    if (view.state === "connected" && !clock) clock = setInterval(render, 1000);
+    if (view.state === "ended") {
+      teardown();
+      since = null;
+      hideTimer = setTimeout(() => {
+        call = null;
+        render();
+      }, ENDED_SHOWN_MS);
+    }
+    render();
+  }
+
+  // A reloaded widget finds its call going on: it asks the agent's desktop for a new offer.
+  function restore(view) {
+    if (!view) return;
+    update(view);
+    notBefore = view.at || 0;
+    if (view.state === "connected" || view.state === "on_hold") {
+      send({ type: "call_signal", call_id: view.call_id, kind: "renegotiate", peer: `w${Date.now()}`, data: null });
+    }
+  }
+
+  async function signal(payload) {
+    if (!call || payload.call_id !== call.call_id) return;
+    if (payload.at && payload.at < notBefore) return; // meant for the page this one replaced
+    try {
+      if (payload.kind === "offer") await answerOffer(payload.peer, payload.data);
+      else if (payload.kind === "ice" && payload.peer === peer) {
+        for (const candidate of payload.data || []) {
+          if (remoteSet) await pc.addIceCandidate(candidate).catch(() => {});
+          else pendingRemote.push(candidate);
+        }
+      }
+    } catch (error) {
+      showError(error.message);
+    }
+    render();
+  }
+
+  ui.answer.addEventListener("click", async () => {
+    showError("");
+    try {
+      await microphone();
+    } catch (error) {
+      showError(error.message);
+      return; // not answered: the agent sees it ring until the customer allows the microphone
+    }
+    stopTone();
+    send({ type: "call_answer", call_id: call.call_id });
+  });
+  ui.decline.addEventListener("click", () => {
+    stopTone();
+    send({ type: "call_decline", call_id: call.call_id });
+  });
+  ui.hangup.addEventListener("click", () => send({ type: "call_hangup", call_id: call.call_id }));
+  ui.mute.addEventListener("click", () => {
+    muted = !muted;
+    applyMute();
+  });
+
+  return { update, restore, signal };
+}

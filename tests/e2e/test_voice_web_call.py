@@ -1,0 +1,239 @@
+"""Web calls inside a conversation, in real Chromium with a fake microphone (issue 13): the agent
+calls the customer of a chat in their browser, audio flows both ways (WebRTC, host candidates on
+loopback), hold stops the customer's incoming audio and resume restores it, the customer hangs
+up and goes on chatting, the agent texts a summary, and Activities show one conversation with
+chat, voice (duration, playable recording) and SMS. A refused microphone starts nothing; a reload
+of the desktop mid-call keeps the call (a new offer, audio again) and never shows a stale one."""
+
+import time
+
+import pytest
+from playwright.sync_api import expect
+
+from channels_app.models import CallRecording, VoiceCall
+from conversations.models import Conversation
+from tests.support.browser import login, wait_until_live
+
+from .desktop import open_chat, start_chat
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+PEERS = {"agent": "window.ccSoftphone", "customer": "window.ccWebCall"}
+
+
+def allow_microphone(page, server) -> None:
+    page.context.grant_permissions(["microphone"], origin=server.url)
+
+
+def connection_state(page, who: str) -> str:
+    return page.evaluate(f"() => {PEERS[who]} ? {PEERS[who]}.pc.connectionState : 'none'")
+
+
+def wait_connected(page, who: str) -> None:
+    page.wait_for_function(f"() => {PEERS[who]} && {PEERS[who]}.pc.connectionState === 'connected'")
+
+
+def audio_packets_received(page, who: str) -> int:
+    return page.evaluate(
+        f"""async () => {{
+            const stats = await {PEERS[who]}.pc.getStats();
+            let packets = 0;
+            stats.forEach((report) => {{
+                if (report.type === "inbound-rtp" && report.kind === "audio") {{
+                    packets += report.packetsReceived;
+                }}
+            }});
+            return packets;
+        }}"""
+    )
+
+
+def packets_over(page, who: str, seconds: float = 1.5) -> int:
+    before = audio_packets_received(page, who)
+    time.sleep(seconds)
+    return audio_packets_received(page, who) - before
+
+
+def accept_chat(agent, server) -> Conversation:
+    agent.locator("#conversation-list .offer button.accept").click()
+    agent.wait_for_url(f"{server.url}/conversations/*/")
+    wait_until_live(agent)
+    return Conversation.objects.get(pk=agent.locator("body").get_attribute("data-conversation-id"))
+
+
+def call_customer(agent, chat) -> None:
+    agent.locator("#softphone [data-action=call]").click()
+    expect(agent.locator("#softphone .call-state")).to_contain_text("Calling the customer")
+    expect(chat.locator("#chat-call")).to_have_attribute("data-state", "ringing")
+    chat.locator("#chat-call-answer").click()
+    expect(agent.locator("#softphone")).to_have_attribute("data-state", "connected")
+    wait_connected(agent, "agent")
+    wait_connected(chat, "customer")
+
+
+def test_chat_then_call_hold_resume_hang_up_chat_again_sms_and_activities(
+    page, chat_customer, shared_asgi_server, shared_twilio_standin, agent_a, service_a,
+    sms_entry_point_a, website_chat_a,
+):  # fmt: skip
+    service_a.call_recording = "on"
+    service_a.save(update_fields=["call_recording"])
+    server, agent = shared_asgi_server, page
+    allow_microphone(agent, server)
+    allow_microphone(chat_customer, server)
+    login(agent, server.url, agent_a.username)
+    chat = open_chat(chat_customer, server)
+    start_chat(chat, "Can you call me?", name="Vera Voice", email="vera@example.com",
+               phone="(415) 555-0188")  # fmt: skip
+    conversation = accept_chat(agent, server)
+
+    call_customer(agent, chat)
+    # Audio both ways.
+    assert packets_over(agent, "agent") > 10
+    assert packets_over(chat, "customer") > 10
+    expect(agent.locator("#softphone-audio")).to_have_text("Audio connected")
+    expect(agent.locator("#timeline")).to_contain_text("The customer answered the call.")
+
+    # Hold: the customer's incoming audio stops (the hold tone is the widget's own).
+    agent.locator("#softphone [data-action=hold]").click()
+    expect(chat.locator("#chat-call")).to_have_attribute("data-state", "on_hold")
+    expect(chat.locator("#chat-call-status")).to_have_text(
+        "You are on hold. Please stay on the line."
+    )
+    expect(agent.locator("#softphone .call-state")).to_contain_text("On hold")
+    time.sleep(1)  # packets already in flight
+    assert packets_over(chat, "customer") == 0
+    # Resume: it flows again.
+    agent.locator("#softphone [data-action=resume]").click()
+    expect(chat.locator("#chat-call")).to_have_attribute("data-state", "connected")
+    deadline = time.monotonic() + 10
+    while packets_over(chat, "customer", 1.0) == 0 and time.monotonic() < deadline:
+        pass
+    assert packets_over(chat, "customer") > 10
+
+    # A key on the keypad is in the timeline.
+    agent.locator("#softphone .keypad-menu summary").click()
+    agent.locator("#softphone [data-action=dtmf][data-key='5']").click()
+    expect(agent.locator("#timeline")).to_contain_text("pressed the keys 5")
+    time.sleep(4.5)  # at least one recording chunk while the call runs
+
+    # The customer hangs up and goes on chatting.
+    chat.locator("#chat-call-hangup").click()
+    expect(chat.locator("#chat-call-status")).to_have_text(
+        "The call has ended. You can keep chatting."
+    )
+    expect(agent.locator("#softphone [data-action=call]")).to_be_visible()
+    expect(agent.locator("#timeline")).to_contain_text("The customer hung up. Talk time")
+    chat.locator("#chat-input").fill("Thanks, one more question by chat")
+    chat.locator("#chat-input").press("Enter")
+    expect(agent.locator("#timeline .message.inbound .body").last).to_have_text(
+        "Thanks, one more question by chat"
+    )
+    call = VoiceCall.objects.get(interaction__conversation=conversation)
+    assert (call.state, call.end_reason) == ("ended", "customer")
+    assert call.hold_seconds >= 1
+    conversation.refresh_from_db()
+    assert conversation.status == Conversation.Status.OPEN  # the chat goes on
+
+    # The agent texts a summary: a third channel in the same conversation.
+    phone = "+14155550188"
+    agent.locator("#composer-target").select_option(label=f"Send an SMS to {phone}")
+    agent.fill("#composer-body", "Summary: we reset your card.")
+    agent.click("#composer button[type=submit]")
+    expect(agent.locator(".workspace-header .channel-sms")).to_contain_text(phone)
+    shared_twilio_standin.wait_for_message_requests(1)
+    channels = set(conversation.interactions.values_list("channel", flat=True))
+    assert channels == {"chat", "voice", "sms"}
+
+    # The recording: uploaded while the call ran, one playable file.
+    deadline = time.monotonic() + 15
+    while not CallRecording.objects.filter(call=call, chunks__gte=2).exists():
+        assert time.monotonic() < deadline, "no recording uploaded"
+        time.sleep(0.3)
+
+    # Activities: one conversation with chat, voice (duration) and SMS, the recording plays.
+    agent.goto(f"{server.url}/contacts/{conversation.contact_id}/")
+    activity = agent.locator(f'[data-conversation-id="{conversation.pk}"]').first
+    expect(activity).to_contain_text("Voice")
+    expect(activity).to_contain_text("Chat")
+    expect(activity).to_contain_text("SMS")
+    agent.goto(f"{server.url}/contacts/activities/{conversation.pk}/timeline/")
+    voice_leg = agent.locator(".legs .leg", has=agent.locator(".channel-voice"))
+    expect(voice_leg.locator(".duration")).to_be_visible()
+    audio = agent.locator(".call-recording audio").first
+    expect(audio).to_be_attached()
+    duration = agent.evaluate(
+        """async (src) => {
+            const response = await fetch(src, { credentials: "same-origin" });
+            const bytes = await response.arrayBuffer();
+            const decoded = await new AudioContext().decodeAudioData(bytes);
+            return decoded.duration;
+        }""",
+        audio.get_attribute("src"),
+    )
+    assert duration > 3
+
+
+def test_a_refused_microphone_starts_nothing_and_a_reload_keeps_the_call(
+    page, chat_customer, shared_asgi_server, agent_a, service_a, website_chat_a
+):
+    server, agent = shared_asgi_server, page
+    login(agent, server.url, agent_a.username)
+    chat = open_chat(chat_customer, server)
+    start_chat(chat, "Call me maybe", name="Mia Mic", email="mia@example.com")
+    conversation = accept_chat(agent, server)
+
+    # The agent's browser refuses the microphone: a clear message, no call.
+    agent.locator("#softphone [data-action=call]").click()
+    expect(agent.locator("#softphone-error")).to_contain_text("refused the microphone")
+    assert not VoiceCall.objects.filter(interaction__conversation=conversation).exists()
+
+    # The customer's browser refuses it: the call is not answered, it still rings.
+    allow_microphone(agent, server)
+    agent.locator("#softphone [data-action=call]").click()
+    expect(chat.locator("#chat-call")).to_have_attribute("data-state", "ringing")
+    chat.locator("#chat-call-answer").click()
+    expect(chat.locator("#chat-call-error")).to_contain_text("did not let us use the microphone")
+    assert VoiceCall.objects.get(interaction__conversation=conversation).state == "ringing"
+    agent.locator("#softphone [data-action=hang-up]").click()
+    expect(chat.locator("#chat-call-status")).to_have_text(
+        "The call has ended. You can keep chatting."
+    )
+    expect(agent.locator("#softphone [data-action=call]")).to_be_visible()
+
+    # Allowed: connected; then the agent's page reloads mid-call and the call carries on.
+    allow_microphone(chat, server)
+    call_customer(agent, chat)
+    first_peer = agent.evaluate("() => window.ccSoftphone.peer")
+    agent.reload()
+    wait_until_live(agent)
+    expect(agent.locator("#softphone")).to_have_attribute("data-state", "connected")
+    expect(agent.locator("#softphone .call-state")).to_contain_text("On the call")
+    wait_connected(agent, "agent")
+    assert agent.evaluate("() => window.ccSoftphone.peer") != first_peer
+    wait_connected(chat, "customer")
+    assert packets_over(chat, "customer") > 10
+    assert packets_over(agent, "agent") > 10
+    # The list shows the call's timer.
+    item = agent.locator(
+        f'#conversation-list .conversation-item[data-conversation-id="{conversation.pk}"]'
+    )
+    expect(item.locator(".timer-call .call-time")).to_have_count(1)
+
+    # The customer's widget reloads too: it asks for a new offer, audio again.
+    chat.reload()
+    expect(chat.locator("#chat-call")).to_have_attribute("data-state", "connected")
+    wait_connected(chat, "customer")
+    assert packets_over(chat, "customer") > 10
+
+    # Hung up while the agent's page is away: the page that comes back shows no stale call.
+    agent.goto(f"{server.url}/")
+    wait_until_live(agent)
+    chat.locator("#chat-call-hangup").click()
+    expect(chat.locator("#chat-call-status")).to_have_text(
+        "The call has ended. You can keep chatting."
+    )
+    agent.goto(f"{server.url}/conversations/{conversation.pk}/")
+    wait_until_live(agent)
+    expect(agent.locator("#softphone [data-action=call]")).to_be_visible()
+    expect(agent.locator("#softphone .call-state")).to_have_count(0)
+    expect(item.locator(".call-time")).to_have_count(0)
