@@ -173,7 +173,7 @@ class LocalOutboxItemAdmin(ReadOnlyAdmin):
 
 @admin.register(WebChatSettings)
 class WebChatSettingsAdmin(AuditedAdmin):
-    list_display = ["entry_point", "title", "prechat_enabled", "offline_form_enabled"]
+    list_display = ["entry_point", "title", "prechat_enabled", "web_calls", "offline_form_enabled"]
     list_select_related = ["entry_point"]
     search_fields = ["entry_point__name", "entry_point__address", "title"]
     autocomplete_fields = ["entry_point"]

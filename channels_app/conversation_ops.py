@@ -56,6 +56,24 @@ class AgentLine:
     VOICE_CALLING = system_text(
         "voice_calling", gettext_noop("%(name)s is calling the customer in their browser.")
     )
+    VOICE_REQUESTED = system_text(
+        "voice_requested", gettext_noop("The customer is calling from the chat widget.")
+    )
+    VOICE_ABANDONED = system_text(
+        "voice_abandoned", gettext_noop("The customer hung up before an agent answered.")
+    )
+    VOICE_MISSED = system_text("voice_missed", gettext_noop("Nobody answered the customer's call."))
+    VOICE_HANDED_OVER = system_text(
+        "voice_handed_over",
+        gettext_noop("%(previous)s handed the call to %(name)s after talking %(duration)s."),
+    )
+    VOICE_SENT_TO_QUEUE = system_text(
+        "voice_sent_to_queue",
+        gettext_noop(
+            "%(previous)s sent the call to the %(service)s queue after talking %(duration)s."
+        ),
+    )
+    VOICE_TAKEN = system_text("voice_taken", gettext_noop("%(name)s answered the call."))
     VOICE_ANSWERED = system_text("voice_answered", gettext_noop("The customer answered the call."))
     VOICE_RECORDED = system_text("voice_recorded", gettext_noop("The call is being recorded."))
     VOICE_HELD = system_text("voice_held", gettext_noop("%(name)s put the customer on hold."))

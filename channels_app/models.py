@@ -139,6 +139,14 @@ class WebChatSettings(models.Model):
             "(e.g. https://www.example.com), or * for any. Empty: only this server's own pages."
         ),
     )
+    web_calls = models.BooleanField(
+        _("web calls"),
+        default=False,
+        help_text=_(
+            "Customers can call from the widget (Call us) and talk in their browser; "
+            "routed like any call of the service."
+        ),
+    )
     offline_form_enabled = models.BooleanField(
         _("offline message form"),
         default=True,
@@ -573,6 +581,7 @@ class VoiceCall(models.Model):
     """
 
     class State(models.TextChoices):
+        QUEUED = "queued", _("Waiting for an agent")
         RINGING = "ringing", _("Ringing")
         CONNECTED = "connected", _("Connected")
         ON_HOLD = "on_hold", _("On hold")

@@ -5,10 +5,35 @@ transaction."""
 from conversations.ports import Lifecycle, LifecycleEvent
 
 from ..models import VoiceCall
-from .services import call_ended
+from .services import call_assigned, call_ended, call_transferred, call_waiting
 
 
 def voice_lifecycle(event: LifecycleEvent) -> None:
+    if event.kind in (Lifecycle.ASSIGNED, Lifecycle.QUEUED, Lifecycle.TRANSFERRED):
+        if event.interaction is None:
+            return
+        call = (
+            VoiceCall.objects.select_for_update(of=("self",))
+            .filter(interaction_id=event.interaction.pk)
+            .select_related("interaction")
+            .first()
+        )
+        if call is None:
+            return  # the interaction is being created: its call follows in the transaction
+        call.interaction = event.interaction
+        if event.kind == Lifecycle.TRANSFERRED:
+            service = event.conversation.service if event.service_id else None
+            call_transferred(
+                call,
+                agent_id=event.agent_id,
+                previous_agent_id=event.previous_agent_id,
+                service_name=service.name if service else "",
+            )
+        elif event.kind == Lifecycle.ASSIGNED and event.agent_id:
+            call_assigned(call, agent_id=event.agent_id)
+        elif event.kind == Lifecycle.QUEUED:
+            call_waiting(call)
+        return
     if event.kind not in (Lifecycle.ENDED, Lifecycle.CLOSED):
         return
     calls = VoiceCall.objects.select_for_update(of=("self",)).exclude(state=VoiceCall.State.ENDED)

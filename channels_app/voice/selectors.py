@@ -21,6 +21,7 @@ def customer_call_view(call: VoiceCall) -> dict:
     return {
         "call_id": call.pk,
         "state": call.state,
+        "direction": call.interaction.direction,
         "end_reason": call.end_reason,
         "version": call.version,
         "at": server_time_ms(),

@@ -19,6 +19,7 @@ import re
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -31,15 +32,24 @@ from contactcenter.exceptions import InvalidState, NotFound, ValidationError
 from contactcenter.jobs import enqueue_on_commit
 from conversations.models import Channel, Conversation, Interaction, Service
 from conversations.selectors import conversation_audiences
-from conversations.services import interaction_end, interaction_open, system_line_add
+from conversations.services import (
+    InboundRecord,
+    inbound_receive,
+    interaction_end,
+    interaction_open,
+    system_line_add,
+)
 from conversations.services.guards import agent_name, ensure_participant
 
 from ..conversation_ops import AgentLine
 from ..models import CallLeg, CallRecording, ChatSession, VoiceCall, chat_audience
+from ..webchat.config import chat_config
+from ..webchat.services import session_identities
 from . import events
-from .selectors import customer_call_view, server_time_ms
+from .selectors import customer_call_view, live_call_for_session, server_time_ms
 
 RING_TIMEOUT_TASK = "channels_app.tasks.voice_ring_timeout"
+TALKING = (VoiceCall.State.CONNECTED, VoiceCall.State.ON_HOLD)
 SIGNAL_KINDS = ("offer", "answer", "ice", "renegotiate")
 PEER = re.compile(r"^[A-Za-z0-9_-]{4,40}$")
 DIGITS = re.compile(r"^[0-9*#]{1,20}$")
@@ -105,12 +115,12 @@ def _lock_call_of_agent(*, call_id: int, user: AbstractBaseUser) -> VoiceCall:
     return call
 
 
-def _publish(call: VoiceCall) -> None:
+def _publish(call: VoiceCall, *, also: list[str] | None = None) -> None:
     call.version += 1
     call.save(update_fields=["version"])
     conversation = call.interaction.conversation
     realtime.publish(
-        audiences=conversation_audiences(conversation),
+        audiences=[*conversation_audiences(conversation), *(also or [])],
         type=events.VOICE_CALL,
         payload=call_payload(call),
     )
@@ -190,11 +200,175 @@ def web_call_start(*, conversation_id: int, user: AbstractBaseUser) -> VoiceCall
     return call
 
 
+def web_call_request(*, session_id: int, visitor_id: str) -> VoiceCall:
+    """The customer calls from the widget ("Call us"): an inbound voice interaction of their
+    contact's conversation. During a chat an agent handles, it rings on that agent's desktop;
+    otherwise it waits in the service's queue and is offered like any call (voice capacity:
+    only an agent with nothing else on gets it). Asking again while a call is live returns it."""
+    with transaction.atomic():
+        session = _lock_session_for_call(session_id, visitor_id)
+        live = live_call_for_session(session.pk)
+        if live is not None:
+            return live
+        if not chat_config(session.entry_point).web_calls:
+            raise InvalidState(gettext("Calls are not offered on this chat."))
+        number = VoiceCall.objects.filter(chat_session=session).count() + 1
+        result = inbound_receive(
+            record=InboundRecord(
+                channel=Channel.VOICE,
+                service=session.entry_point.service,
+                identities=session_identities(session),
+                provider_id=f"webcall:{session.pk}:{number}",
+                body=session.question if number == 1 and session.interaction_id is None else "",
+                service_address=session.entry_point.address,
+                first_name=session.first_name,
+                last_name=session.last_name,
+            )
+        )
+        interaction = Interaction.objects.select_related("conversation__service").get(
+            pk=result.message.interaction_id
+        )
+        conversation = Conversation.objects.select_for_update().get(pk=interaction.conversation_id)
+        interaction.conversation = conversation
+        if session.conversation_id != conversation.pk:
+            session.conversation_id = conversation.pk
+            session.save(update_fields=["conversation"])
+        ringing = interaction.state == Interaction.State.ACTIVE
+        call = VoiceCall.objects.create(
+            interaction=interaction,
+            kind=VoiceCall.Kind.WEB,
+            chat_session=session,
+            state=VoiceCall.State.RINGING if ringing else VoiceCall.State.QUEUED,
+            recording_mode=conversation.service.call_recording,
+        )
+        CallLeg.objects.create(call=call, party=CallLeg.Party.CUSTOMER)
+        _line(call, AgentLine.VOICE_REQUESTED)
+        if ringing:  # the agent of the chat: their desktop rings
+            CallLeg.objects.create(call=call, party=CallLeg.Party.AGENT, agent=interaction.agent)
+            enqueue_on_commit(RING_TIMEOUT_TASK, call.pk, countdown=settings.VOICE_RING_SECONDS)
+        _publish(call)
+    return call
+
+
+def _lock_session_for_call(session_id: int, visitor_id: str) -> ChatSession:
+    conversation_id = (
+        ChatSession.objects.filter(pk=session_id, visitor_id=visitor_id)
+        .values_list("conversation_id", flat=True)
+        .first()
+    )
+    if conversation_id:
+        list(Conversation.objects.select_for_update().filter(pk=conversation_id).values("pk"))
+    session = (
+        ChatSession.objects.select_for_update(of=("self",))
+        .select_related("entry_point__service")
+        .filter(pk=session_id, visitor_id=visitor_id)
+        .first()
+    )
+    if session is None:
+        raise NotFound(gettext("This chat does not exist."), field="session")
+    if not session.is_open:
+        raise InvalidState(gettext("This chat has ended."), field="session")
+    return session
+
+
+def call_answer(*, call_id: int, user: AbstractBaseUser) -> VoiceCall:
+    """The agent answers a call ringing on their desktop (the customer called during the chat)."""
+    with transaction.atomic():
+        call = _lock_call_of_agent(call_id=call_id, user=user)
+        _ensure_live(call)
+        if call.state != VoiceCall.State.RINGING:
+            return call
+        if call.interaction.direction != Interaction.Direction.INBOUND:
+            raise InvalidState(gettext("The customer answers this call, not you."))
+        if call.interaction.agent_id != user.pk:
+            raise NotFound(gettext("Call not found."))
+        _connect(call, agent=user)
+    return call
+
+
+def _connect(call: VoiceCall, *, agent: AbstractBaseUser) -> None:
+    """An inbound call an agent took: connected now (the customer is already on the line)."""
+    now = timezone.now()
+    call.state = VoiceCall.State.CONNECTED
+    call.answered_at = call.answered_at or now  # talk time runs from the first answer
+    call.save(update_fields=["state", "answered_at"])
+    Interaction.objects.filter(pk=call.interaction_id).update(answered_at=now)
+    if not call.legs.filter(party=CallLeg.Party.AGENT, agent=agent, left_at__isnull=True).exists():
+        CallLeg.objects.create(call=call, party=CallLeg.Party.AGENT, agent=agent, joined_at=now)
+    _line(call, AgentLine.VOICE_TAKEN, agent)
+    if call.recording_mode != "off":
+        _line(call, AgentLine.VOICE_RECORDED)
+    _publish(call)
+
+
+def call_assigned(call: VoiceCall, *, agent_id: int) -> None:
+    """The lifecycle listener: an agent accepted the offer of a queued call."""
+    if call.state not in (VoiceCall.State.QUEUED, VoiceCall.State.RINGING):
+        return
+    agent = get_user_model().objects.select_related("agent_profile").get(pk=agent_id)
+    _connect(call, agent=agent)
+
+
+def call_transferred(
+    call: VoiceCall, *, agent_id: int | None, previous_agent_id: int | None, service_name: str
+) -> None:
+    """The lifecycle listener: the call was handed to another agent (who accepted) or sent to a
+    service's queue. The previous agent's leg ends there (their desktop drops the audio); the
+    new agent's desktop connects it; a queued call waits again (the customer hears a ringback)."""
+    if not call.is_live:
+        return
+    now = timezone.now()
+    previous_legs = call.legs.filter(
+        party=CallLeg.Party.AGENT, left_at__isnull=True, agent_id=previous_agent_id
+    )
+    leg = previous_legs.order_by("-joined_at").first()
+    talked = _minutes(max(0, int((now - leg.joined_at).total_seconds()))) if leg else "0:00"
+    previous_legs.update(left_at=now)
+    users = get_user_model().objects.select_related("agent_profile")
+    previous = users.filter(pk=previous_agent_id).first() if previous_agent_id else None
+    call.interaction.agent_id = agent_id  # the listener runs before the interaction is saved
+    if agent_id:
+        agent = users.get(pk=agent_id)
+        CallLeg.objects.create(call=call, party=CallLeg.Party.AGENT, agent=agent, joined_at=now)
+        _line(
+            call,
+            AgentLine.VOICE_HANDED_OVER,
+            agent,
+            previous=agent_name(previous),
+            duration=talked,
+        )
+    else:
+        call.hold_seconds = call.total_hold_seconds(now)
+        call.hold_started_at = None
+        call.state = VoiceCall.State.QUEUED
+        call.save(update_fields=["state", "hold_seconds", "hold_started_at"])
+        _line(
+            call,
+            AgentLine.VOICE_SENT_TO_QUEUE,
+            previous=agent_name(previous),
+            service=service_name,
+            duration=talked,
+        )
+    # The agent who had the call hears of it too: their desktop drops the audio.
+    _publish(call, also=[realtime.agent_audience(previous_agent_id)] if previous_agent_id else [])
+
+
+def call_waiting(call: VoiceCall) -> None:
+    """The lifecycle listener: the call went (back) to the queue or is being offered."""
+    if call.state == VoiceCall.State.QUEUED:
+        return
+    call.state = VoiceCall.State.QUEUED
+    call.save(update_fields=["state"])
+    _publish(call)
+
+
 def web_call_answer(*, call_id: int, session_id: int, visitor_id: str) -> VoiceCall:
     """The customer answered in the widget (a repeated answer changes nothing)."""
     with transaction.atomic():
         call = _lock_call_of_customer(call_id=call_id, session_id=session_id, visitor_id=visitor_id)
         _ensure_live(call)
+        if call.interaction.direction == Interaction.Direction.INBOUND:
+            raise InvalidState(gettext("You are calling us: an agent will answer."))
         if call.state != VoiceCall.State.RINGING:
             return call
         now = timezone.now()
@@ -247,11 +421,11 @@ def calls_gone_due(*, now: datetime | None = None, limit: int = 500) -> list[int
     """Live web calls whose customer's widget or agent's desktop has not been heard from for
     ``VOICE_PARTY_GONE_SECONDS`` (a closed tab, a dead laptop): candidates, each re-checked."""
     gone = _gone_since(now or timezone.now())
-    calls = VoiceCall.objects.filter(
-        kind=VoiceCall.Kind.WEB, state__in=[VoiceCall.State.CONNECTED, VoiceCall.State.ON_HOLD]
+    live = VoiceCall.objects.filter(kind=VoiceCall.Kind.WEB).exclude(state=VoiceCall.State.ENDED)
+    customer_gone = live.filter(chat_session__customer_seen_at__lt=gone)
+    agent_gone = live.filter(
+        state__in=TALKING, interaction__agent__agent_profile__last_seen_at__lt=gone
     )
-    customer_gone = calls.filter(chat_session__customer_seen_at__lt=gone)
-    agent_gone = calls.filter(interaction__agent__agent_profile__last_seen_at__lt=gone)
     return sorted(
         set(customer_gone.values_list("id", flat=True)[:limit])
         | set(agent_gone.values_list("id", flat=True)[:limit])
@@ -267,18 +441,20 @@ def call_gone_check(*, call_id: int, now: datetime | None = None) -> str:
             call = _lock_call(call_id)
         except NotFound:
             return ""
-        if call.state not in (VoiceCall.State.CONNECTED, VoiceCall.State.ON_HOLD):
+        if call.state == VoiceCall.State.ENDED:
             return ""
         session = call.chat_session
         agent = call.interaction.agent
         profile = getattr(agent, "agent_profile", None) if agent else None
+        talking = call.state in TALKING
         if session is not None and session.customer_seen_at and session.customer_seen_at < gone:
             reason, side = VoiceCall.EndReason.CUSTOMER_GONE, "customer"
-        elif profile is not None and profile.last_seen_at and profile.last_seen_at < gone:
+        elif talking and profile and profile.last_seen_at and profile.last_seen_at < gone:
             reason, side = VoiceCall.EndReason.AGENT_GONE, "agent"
         else:
             return ""
-        interaction_end(interaction=call.interaction, reason=reason, abandoned=False)
+        abandoned = call.answered_at is None and side == "customer"
+        interaction_end(interaction=call.interaction, reason=reason, abandoned=abandoned)
     return side
 
 
@@ -339,12 +515,15 @@ def call_hang_up(*, call_id: int, user: AbstractBaseUser) -> VoiceCall:
 def customer_hang_up(*, call_id: int, session_id: int, visitor_id: str) -> VoiceCall:
     with transaction.atomic():
         call = _lock_call_of_customer(call_id=call_id, session_id=session_id, visitor_id=visitor_id)
-        if call.state == VoiceCall.State.RINGING:
+        outbound = call.interaction.direction == Interaction.Direction.OUTBOUND
+        if call.state == VoiceCall.State.RINGING and outbound:
             reason = VoiceCall.EndReason.DECLINED
         else:
             reason = VoiceCall.EndReason.CUSTOMER
         if call.is_live:
-            interaction_end(interaction=call.interaction, reason=reason, abandoned=False)
+            # Hanging up before any agent answered is an abandon (reports count it).
+            abandoned = call.answered_at is None and not outbound
+            interaction_end(interaction=call.interaction, reason=reason, abandoned=abandoned)
             call.refresh_from_db()
     return call
 
@@ -362,11 +541,13 @@ def call_ended(call: VoiceCall, *, reason: str, user: AbstractBaseUser | None = 
     call.legs.filter(left_at__isnull=True).update(left_at=now)
     times = {"duration": _minutes(call.talk_seconds(now)), "hold": _minutes(call.hold_seconds)}
     if call.answered_at is None:
-        text = (
-            AgentLine.VOICE_DECLINED
-            if call.end_reason == VoiceCall.EndReason.DECLINED
-            else AgentLine.VOICE_NO_ANSWER
-        )
+        if call.interaction.direction == Interaction.Direction.INBOUND:
+            gone = (VoiceCall.EndReason.CUSTOMER, VoiceCall.EndReason.CUSTOMER_GONE)
+            text = AgentLine.VOICE_ABANDONED if call.end_reason in gone else AgentLine.VOICE_MISSED
+        elif call.end_reason == VoiceCall.EndReason.DECLINED:
+            text = AgentLine.VOICE_DECLINED
+        else:
+            text = AgentLine.VOICE_NO_ANSWER
         _line(call, text)
     elif call.end_reason == VoiceCall.EndReason.CUSTOMER:
         _line(call, AgentLine.VOICE_ENDED_BY_CUSTOMER, **times)

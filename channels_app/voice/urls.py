@@ -4,6 +4,7 @@ from . import views
 
 urlpatterns = [
     path("voice/conversations/<int:pk>/call/", views.call_start, name="voice-call-start"),
+    path("voice/calls/<int:pk>/answer/", views.call_answer, name="voice-call-answer"),
     path("voice/calls/<int:pk>/hold/", views.call_hold, name="voice-call-hold"),
     path("voice/calls/<int:pk>/resume/", views.call_resume, name="voice-call-resume"),
     path("voice/calls/<int:pk>/dtmf/", views.call_dtmf, name="voice-call-dtmf"),

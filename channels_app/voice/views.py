@@ -42,6 +42,13 @@ def call_start(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 @domain_errors_as_json
+def call_answer(request: HttpRequest, pk: int) -> HttpResponse:
+    return _call(services.call_answer(call_id=pk, user=request.user))
+
+
+@login_required
+@require_POST
+@domain_errors_as_json
 def call_hold(request: HttpRequest, pk: int) -> HttpResponse:
     return _call(services.call_hold(call_id=pk, user=request.user, hold=True))
 

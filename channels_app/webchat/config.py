@@ -38,6 +38,7 @@ class ChatConfig:
     prechat: dict[str, str]
     allowed_origins: list[str]
     offline_form_enabled: bool
+    web_calls: bool
     inactivity_timeout_seconds: int
     max_message_length: int
 
@@ -57,6 +58,7 @@ class ChatConfig:
             "greeting": self.greeting,
             "prechat": self.prechat if self.prechat_enabled else {},
             "offline_form": self.offline_form_enabled,
+            "calls": self.web_calls,
             "max_length": self.max_message_length,
             "inactivity_seconds": self.inactivity_timeout_seconds,
         }
@@ -84,6 +86,7 @@ def chat_config(entry_point: EntryPoint) -> ChatConfig:
         prechat=prechat,
         allowed_origins=origins,
         offline_form_enabled=row.offline_form_enabled,
+        web_calls=row.web_calls,
         inactivity_timeout_seconds=row.inactivity_timeout_seconds
         or settings.WEBCHAT_INACTIVITY_SECONDS,
         max_message_length=row.max_message_length or settings.WEBCHAT_MAX_MESSAGE_LENGTH,

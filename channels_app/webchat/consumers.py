@@ -15,6 +15,8 @@ first frame is a hello carrying the signed visitor token (a new visitor gets one
   client -> {"type": "end"} | {"type": "restart"} | {"type": "transcript", "fields": {...}}
   client -> {"type": "offline", "fields": {...}, "client_id"}  -> "offline_sent"/"form_errors"
   client -> {"type": "ping"}  -> missed events, then {"type": "pong"}
+  client -> {"type": "prechat", ..., "call": true}  "Call us": the session starts with a call
+  client -> {"type": "call_request"}  "Call us" during the chat
   client -> {"type": "call_answer"|"call_decline"|"call_hangup", "call_id"}  a web call
   client -> {"type": "call_signal", "call_id", "kind": "answer"|"ice"|"renegotiate", "peer",
              "data"}  WebRTC signaling, relayed to the agent's desktop as a ``voice.signal``
@@ -170,6 +172,7 @@ class CustomerChatConsumer(EventStreamConsumer):
             "transcript": self._transcript,
             "offline": self._offline,
             "ping": self._ping,
+            "call_request": self._call_request,
             "call_answer": self._call_action,
             "call_decline": self._call_action,
             "call_hangup": self._call_action,
@@ -323,7 +326,13 @@ class CustomerChatConsumer(EventStreamConsumer):
             address=self.address,
         )
         try:
-            if answers.question:
+            if content.get("call"):  # "Call us" instead of "Start the chat"
+                await self._call(
+                    voice.web_call_request,
+                    session_id=session.pk,
+                    visitor_id=self.visitor.visitor_id,
+                )
+            elif answers.question:
                 await self._call(
                     services.chat_message_receive,
                     session_id=session.pk,
@@ -453,6 +462,16 @@ class CustomerChatConsumer(EventStreamConsumer):
             call_id=_as_int(content.get("call_id")),
             session_id=self.session_id,
             visitor_id=self.visitor.visitor_id,
+        )
+        await self._catch_up()
+
+    async def _call_request(self, content: dict) -> None:
+        """ "Call us" during the chat."""
+        if not self.session_id or not self.session_open:
+            await self._error("no_chat", self._t("Start the chat first."))
+            return
+        await self._call(
+            voice.web_call_request, session_id=self.session_id, visitor_id=self.visitor.visitor_id
         )
         await self._catch_up()
 

@@ -265,7 +265,7 @@ def chat_message_receive(*, session_id: int, visitor_id: str, body: str, client_
             record=InboundRecord(
                 channel=Channel.CHAT,
                 service=session.entry_point.service,
-                identities=_identities(session),
+                identities=session_identities(session),
                 provider_id=f"webchat:{session.pk}:{client_id}",
                 body=body,
                 customer_address=session.email,
@@ -288,7 +288,7 @@ def chat_message_receive(*, session_id: int, visitor_id: str, body: str, client_
     return message
 
 
-def _identities(session: ChatSession) -> list[tuple[str, str]]:
+def session_identities(session: ChatSession) -> list[tuple[str, str]]:
     """The visitor id first, then the pre-chat email and phone, unless those belong to a contact
     who is chatting right now from another browser: the pre-chat answers are not verified, so
     they must not put this visitor into someone else's chat (the agent still sees them)."""

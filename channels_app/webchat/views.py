@@ -71,6 +71,8 @@ def widget_strings() -> dict[str, str]:
     return {
         "call_ringing": gettext("We are calling you. Answer to talk with us in your browser."),
         "call_connecting": gettext("Connecting the call…"),
+        "call_waiting": gettext("Waiting for an agent to take your call…"),
+        "call_agent_ringing": gettext("Calling… an agent will answer shortly."),
         "call_connected": gettext("On the call %(time)s"),
         "call_on_hold": gettext("You are on hold. Please stay on the line."),
         "call_ended": gettext("The call has ended. You can keep chatting."),

@@ -4,7 +4,7 @@ A partial unique constraint allows one live offer per interaction; every offer i
 router holds the agent's row lock (see ``queue``), so no agent is ever over capacity.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -157,6 +157,7 @@ def offer_accept(*, offer_id: int, user: AbstractBaseUser) -> Offer:
         conversation.agent_id = user.pk
         conversation.case_state = Conversation.CaseState.OPEN
         conversation.save(update_fields=["agent", "case_state"])
+        siblings = _siblings_join(interaction, user=user, now=now)
         if handed_over:
             conversation.interactions.exclude(state=Interaction.State.ENDED).update(agent=user)
             system_line_add(
@@ -183,7 +184,33 @@ def offer_accept(*, offer_id: int, user: AbstractBaseUser) -> Offer:
             agent_id=user.pk,
             previous_agent_id=previous_agent_id if handed_over else None,
         )
+        for sibling in siblings:
+            lifecycle_notify(
+                Lifecycle.ASSIGNED, conversation=conversation, interaction=sibling, agent_id=user.pk
+            )
     return offer
+
+
+def _siblings_join(
+    interaction: Interaction, *, user: AbstractBaseUser, now: datetime
+) -> list[Interaction]:
+    """One conversation, one agent: the conversation's other legs still waiting (a chat and a
+    call sent to a service's queue together) join the agent who took this one, as a new leg of
+    an open conversation does, instead of being offered to a second agent who would take the
+    conversation away from the first."""
+    siblings = list(
+        interaction.conversation.interactions.select_for_update(of=("self",))
+        .filter(state__in=[Interaction.State.QUEUED, Interaction.State.OFFERED])
+        .exclude(pk=interaction.pk)
+    )
+    for sibling in siblings:
+        offers_cancel_for(interaction=sibling)
+        sibling.state = Interaction.State.ACTIVE
+        sibling.agent_id = user.pk
+        sibling.answered_at = sibling.answered_at or now
+        sibling.save(update_fields=["state", "agent", "answered_at"])
+        sibling.conversation = interaction.conversation
+    return siblings
 
 
 def offer_reject(*, offer_id: int, user: AbstractBaseUser) -> Offer:

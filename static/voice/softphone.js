@@ -10,6 +10,7 @@ import { format, strings } from "../js/i18n.js";
 
 const panel = document.getElementById("channel-panel");
 const conversationId = Number(document.body.dataset.conversationId || 0);
+const userId = Number(document.body.dataset.userId || 0);
 const T = strings("softphone-strings");
 const ICE_BATCH_MS = 50;
 const CHUNK_MS = 4000;
@@ -262,7 +263,9 @@ function readBar() {
     state: data.state,
     mine: data.mine === "1",
     recording: data.recording,
+    inbound: data.direction === "inbound",
     urls: {
+      answer: data.answerUrl,
       hold: data.holdUrl,
       resume: data.resumeUrl,
       dtmf: data.dtmfUrl,
@@ -282,10 +285,37 @@ function tick() {
   }
 }
 
+// An inbound call ringing on this desktop rings out loud (a tone made here, no file).
+let ringer = null;
+function ring(on) {
+  if (!on) {
+    if (ringer) {
+      clearInterval(ringer.timer);
+      ringer.context.close().catch(() => {});
+    }
+    ringer = null;
+    return;
+  }
+  if (ringer) return;
+  const context = new AudioContext();
+  const beep = () => {
+    const oscillator = context.createOscillator();
+    const gain = context.createGain();
+    oscillator.frequency.value = 520;
+    gain.gain.value = 0.08;
+    oscillator.connect(gain).connect(context.destination);
+    oscillator.start();
+    oscillator.stop(context.currentTime + 0.6);
+  };
+  beep();
+  ringer = { context, timer: setInterval(beep, 2000) };
+}
+
 async function sync() {
   const next = readBar();
   const previous = call;
   call = next;
+  ring(Boolean(call && call.mine && call.inbound && call.state === "ringing"));
   showError(lastError);
   applyMute();
   tick();
@@ -296,6 +326,7 @@ async function sync() {
     return;
   }
   const live = call.state === "connected" || call.state === "on_hold";
+  if (!live) closePeer(); // ringing, or back in a queue after a transfer to a service
   const sameCall = previous && previous.id === call.id;
   try {
     if (live && (!pc || !sameCall)) await connectAudio();
@@ -314,6 +345,10 @@ async function act(button) {
       await microphone(); // refused: a clear message, and no call starts
       button.disabled = true;
       await post(bar.dataset.startUrl);
+    } else if (action === "answer") {
+      await microphone(); // refused: a clear message, and the call is not answered
+      button.disabled = true;
+      await post(call.urls.answer);
     } else if (action === "mute") {
       muted = !muted;
       applyMute();
@@ -342,8 +377,17 @@ if (panel && conversationId) {
   });
   panel.addEventListener("panel-updated", sync);
   socket.on("event", (event) => {
-    if (event.type === "voice.signal" && Number((event.payload || {}).conversation_id) === conversationId) {
-      onSignal(event.payload).catch((error) => showError(error.message));
+    const payload = event.payload || {};
+    if (event.type === "voice.signal" && Number(payload.conversation_id) === conversationId) {
+      onSignal(payload).catch((error) => showError(error.message));
+    }
+    // Handed to someone else or sent to a queue: this desktop drops the audio at once (its panel
+    // may not be readable any more: the conversation is not this agent's).
+    const away = payload.state === "queued" || payload.state === "ended" || payload.agent_id !== userId;
+    if (event.type === "voice.call" && call && payload.call_id === call.id && away) {
+      closePeer();
+      releaseMicrophone();
+      if (payload.agent_id !== userId && call.mine && bar) bar.replaceChildren(); // not ours now
     }
   });
   setInterval(tick, 1000);

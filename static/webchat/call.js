@@ -66,7 +66,7 @@ export function createCall({ send, t, root }) {
     const beep = () => {
       const oscillator = context.createOscillator();
       const gain = context.createGain();
-      oscillator.frequency.value = pattern === "ring" ? 480 : 350;
+      oscillator.frequency.value = pattern === "ring" ? 480 : pattern === "ringback" ? 440 : 350;
       gain.gain.value = pattern === "ring" ? 0.08 : 0.03;
       oscillator.connect(gain).connect(context.destination);
       oscillator.start();
@@ -153,7 +153,13 @@ export function createCall({ send, t, root }) {
     ui.hangup.hidden = !live;
     ui.mute.hidden = !live;
     ui.notice.hidden = !(live && call.recording_notice);
-    if (ringing) ui.status.textContent = t("call_ringing");
+    const inbound = call.direction === "inbound"; // the customer called
+    ui.answer.hidden = !ringing || inbound;
+    ui.decline.hidden = !ringing || inbound;
+    ui.hangup.hidden = !(live || inbound) || call.state === "ended";
+    if (call.state === "queued") ui.status.textContent = t("call_waiting");
+    else if (ringing && inbound) ui.status.textContent = t("call_agent_ringing");
+    else if (ringing) ui.status.textContent = t("call_ringing");
     else if (call.state === "on_hold") ui.status.textContent = t("call_on_hold");
     else if (call.state === "connected") {
       const audio = pc && pc.connectionState === "connected";
@@ -168,8 +174,9 @@ export function createCall({ send, t, root }) {
     const previous = call ? call.state : null;
     call = view;
     clearTimeout(hideTimer);
-    if (view.state === "ringing") {
-      if (previous !== "ringing") tone("ring");
+    if (view.state === "queued") closePeer(); // sent to a queue: the agent's audio is gone
+    if (view.state === "ringing" || view.state === "queued") {
+      if (previous !== view.state) tone(view.direction === "inbound" ? "ringback" : "ring");
     } else if (view.state === "on_hold") {
       tone("hold");
     } else {
@@ -236,5 +243,28 @@ export function createCall({ send, t, root }) {
     applyMute();
   });
 
-  return { update, restore, signal };
+  // "Call us": the microphone first (a refusal is said here and nothing is asked of the server).
+  async function request(sendRequest) {
+    showError("");
+    try {
+      await microphone();
+    } catch (error) {
+      showError(error.message);
+      if (!call) {
+        for (const button of [ui.answer, ui.decline, ui.mute, ui.hangup]) button.hidden = true;
+        ui.notice.hidden = true;
+        ui.status.textContent = "";
+        root.hidden = false;
+      }
+      return false;
+    }
+    sendRequest();
+    return true;
+  }
+
+  function live() {
+    return Boolean(call && call.state !== "ended");
+  }
+
+  return { update, restore, signal, request, live };
 }

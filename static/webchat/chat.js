@@ -18,6 +18,7 @@ const $ = (id) => document.getElementById(id);
 const ui = {
   agent: $("chat-agent"),
   end: $("chat-end"),
+  callUs: $("chat-call-us"),
   minimize: $("chat-minimize"),
   connection: $("chat-connection"),
   queue: $("chat-queue"),
@@ -452,6 +453,8 @@ function render() {
   ui.transcript.hidden = !(session || state.ended || (!offline && !needsPrechat));
   ui.composer.hidden = !(state.welcomed && !state.ended && !offline && (open || !needsPrechat));
   ui.end.hidden = !open;
+  ui.callUs.hidden = !(open && config.calls && !call.live());
+  document.getElementById("prechat-call").hidden = !config.calls;
   ui.ended.hidden = !state.ended;
   if (state.ended) {
     ui.composer.hidden = true;
@@ -580,6 +583,17 @@ function stopTyping() {
     send({ type: "typing", typing: false });
   }
 }
+
+document.getElementById("prechat-call").addEventListener("click", async () => {
+  const form = document.getElementById("prechat-form");
+  clearFormErrors(form);
+  if (!form.reportValidity()) return;
+  setBusy(form, true);
+  const asked = await call.request(() => send({ type: "prechat", client_id: newId(), fields: formFields(form), call: true }));
+  if (!asked) setBusy(form, false);
+});
+
+ui.callUs.addEventListener("click", () => call.request(() => send({ type: "call_request" })));
 
 document.getElementById("prechat-form").addEventListener("submit", (event) => {
   event.preventDefault();

@@ -172,6 +172,7 @@ PARAMS = {
     "duration": "1:15",
     "hold": "0:42",
     "digits": "12#",
+    "previous": "«P1»",
 }
 
 
@@ -337,6 +338,7 @@ def world(db):
         "duration": "1:15",
         "hold": "0:42",
         "digits": "12#",
+        "previous": "Ana",
         "reason": "Pendiente de llamada",
         "address": "maria@example.es",
     }

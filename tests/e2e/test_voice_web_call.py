@@ -10,9 +10,10 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from channels_app.models import CallRecording, VoiceCall
-from conversations.models import Conversation
-from tests.support.browser import login, wait_until_live
+from channels_app.models import CallRecording, VoiceCall, WebChatSettings
+from conversations.models import AgentProfile, Conversation
+from tests.factories import AgentProfileFactory
+from tests.support.browser import close_context, login, wait_until_live
 
 from .desktop import open_chat, start_chat
 
@@ -237,3 +238,106 @@ def test_a_refused_microphone_starts_nothing_and_a_reload_keeps_the_call(
     expect(agent.locator("#softphone [data-action=call]")).to_be_visible()
     expect(agent.locator("#softphone .call-state")).to_have_count(0)
     expect(item.locator(".call-time")).to_have_count(0)
+
+
+def test_the_customer_calls_from_the_widget_and_the_offered_agent_takes_the_call(
+    page, chat_customer, shared_asgi_server, agent_a, service_a, website_chat_a
+):
+    WebChatSettings.objects.filter(entry_point=website_chat_a).update(web_calls=True)
+    server, agent = shared_asgi_server, page
+    allow_microphone(agent, server)
+    allow_microphone(chat_customer, server)
+    login(agent, server.url, agent_a.username)
+    chat = open_chat(chat_customer, server)
+    chat.locator("#id_prechat-name").fill("Carl Caller")
+    chat.locator("#id_prechat-email").fill("carl@example.com")
+    chat.locator("#id_prechat-question").fill("My parcel never arrived")
+
+    chat.locator("#prechat-call").click()
+
+    # The call waits in the service's queue: the agent is offered it like any call.
+    expect(chat.locator("#chat-call")).to_have_attribute("data-state", "queued")
+    expect(chat.locator("#chat-call-status")).to_have_text(
+        "Waiting for an agent to take your call…"
+    )
+    offer = agent.locator("#conversation-list .offer")
+    expect(offer.locator(".channel-voice")).to_be_visible()
+    offer.locator("button.accept").click()
+    agent.wait_for_url(f"{server.url}/conversations/*/")
+    wait_until_live(agent)
+    expect(agent.locator("#softphone")).to_have_attribute("data-state", "connected")
+    wait_connected(agent, "agent")
+    wait_connected(chat, "customer")
+    assert packets_over(chat, "customer") > 10
+    assert packets_over(agent, "agent") > 10
+    expect(agent.locator("#timeline")).to_contain_text("answered the call.")
+    # While the call goes on, the customer can still write in the chat.
+    expect(chat.locator("#chat-call-us")).to_be_hidden()
+    chat.locator("#chat-input").fill("The order number is 42")
+    chat.locator("#chat-input").press("Enter")
+    expect(agent.locator("#timeline .message.inbound .body").last).to_have_text(
+        "The order number is 42"
+    )
+    agent.locator("#softphone [data-action=hang-up]").click()
+    expect(chat.locator("#chat-call-status")).to_have_text(
+        "The call has ended. You can keep chatting."
+    )
+    conversation = Conversation.objects.get(
+        pk=agent.locator("body").get_attribute("data-conversation-id")
+    )
+    assert set(conversation.interactions.values_list("channel", flat=True)) == {"voice", "chat"}
+
+
+def test_a_blind_transfer_hands_the_call_to_the_agent_who_accepts_and_drops_the_first(
+    browser, page, chat_customer, shared_asgi_server, agent_a, service_a, website_chat_a
+):
+    server = shared_asgi_server
+    blair = AgentProfileFactory(
+        user__username="blair", display_name="Blair", services=[service_a], state="not_ready"
+    ).user
+    AgentProfile.objects.filter(user=agent_a).update(display_name="Alex")
+    alex = page
+    allow_microphone(alex, server)
+    allow_microphone(chat_customer, server)
+    login(alex, server.url, agent_a.username)
+    blair_context = browser.new_context(permissions=["microphone"])
+    blair_page = blair_context.new_page()
+    try:
+        login(blair_page, server.url, blair.username)
+        chat = open_chat(chat_customer, server)
+        start_chat(chat, "Transfer me", name="Tina Transfer", email="tina@example.com")
+        conversation = accept_chat(alex, server)
+        call_customer(alex, chat)
+        customer_peer = chat.evaluate("() => window.ccWebCall.peer")
+
+        alex.locator("details.menu:has(#transfer-target) > summary").click()
+        alex.select_option("#transfer-target", label="Blair")
+        alex.locator("form.js-transfer button[type=submit]").click()
+        offer = blair_page.locator("#conversation-list .offer")
+        expect(offer.locator(".channel-voice")).to_be_visible()
+        offer.locator("button.accept").click()
+        blair_page.wait_for_url(f"{server.url}/conversations/{conversation.pk}/")
+        wait_until_live(blair_page)
+
+        # Blair's desktop connects the audio; the customer's widget takes the new offer.
+        expect(blair_page.locator("#softphone")).to_have_attribute("data-state", "connected")
+        wait_connected(blair_page, "agent")
+        chat.wait_for_function(
+            "(old) => window.ccWebCall && window.ccWebCall.peer !== old"
+            " && window.ccWebCall.pc.connectionState === 'connected'",
+            arg=customer_peer,
+        )
+        assert packets_over(chat, "customer") > 10
+        assert packets_over(blair_page, "agent") > 10
+        # Alex is out of the call.
+        alex.wait_for_function("() => !window.ccSoftphone")
+        expect(blair_page.locator("#timeline")).to_contain_text(
+            "Alex handed the call to Blair after talking"
+        )
+        call = VoiceCall.objects.get(interaction__conversation=conversation)
+        assert list(
+            call.legs.filter(party="agent").order_by("joined_at").values_list("agent_id", flat=True)
+        ) == [agent_a.pk, blair.pk]
+        assert call.legs.get(agent=agent_a).left_at is not None
+    finally:
+        close_context(blair_context)

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from channels_app.models import EmailMailbox, EmailSignature, EntryPoint
+from channels_app.models import EmailMailbox, EmailSignature, EntryPoint, WebChatSettings
 from contactcenter import roles
 from contactcenter.roles import user_role_set
 from contacts.models import Contact, Identity
@@ -116,6 +116,11 @@ class Command(BaseCommand):
                 # the customer's emails (and replies) are simulated too.
                 EmailMailbox.objects.get_or_create(
                     entry_point=entry_point, defaults={"auto_acknowledge": True}
+                )
+            if channel == Channel.CHAT:
+                # "Call us" in the widget: calls in the browser, with no telephone provider.
+                WebChatSettings.objects.get_or_create(
+                    entry_point=entry_point, defaults={"web_calls": True}
                 )
         EmailSignature.objects.get_or_create(
             service=services["Support"],
