@@ -4,7 +4,8 @@ transaction."""
 
 from conversations.ports import Lifecycle, LifecycleEvent
 
-from ..models import VoiceCall
+from ..models import ChatSession, VoiceCall
+from ..webchat.services import session_end
 from .services import call_assigned, call_ended, call_transferred, call_waiting
 
 
@@ -44,3 +45,13 @@ def voice_lifecycle(event: LifecycleEvent) -> None:
     for call in calls.select_related("interaction__agent__agent_profile"):
         call.interaction.conversation = event.conversation
         call_ended(call, reason=event.reason)
+    if event.kind == Lifecycle.CLOSED:
+        # A customer who only called (no chat line, so no chat leg) had the widget's session
+        # opened for the call: it ends with the conversation, as a chat's does.
+        sessions = ChatSession.objects.select_for_update(of=("self",)).filter(
+            conversation_id=event.conversation.pk,
+            interaction__isnull=True,
+            state=ChatSession.State.OPEN,
+        )
+        for session in sessions:
+            session_end(session, ChatSession.EndReason.AGENT)

@@ -44,6 +44,7 @@ from conversations.services import (
 from ..conversation_ops import AgentLine
 from ..email.services import chat_transcript_email, email_acknowledge
 from ..models import ChatNotice, ChatSession, ChatTranscriptRequest, EntryPoint
+from ..voice.selectors import live_call_for_session
 from . import events
 from .config import chat_config
 from .limits import rate_limit_hit
@@ -492,6 +493,11 @@ def chat_inactivity_check(*, session_id: int, now: datetime | None = None) -> st
     with transaction.atomic():
         session = _lock_session(session_id)
         if not session.is_open:
+            return ""
+        if session.expires_at is not None and live_call_for_session(session.pk) is not None:
+            # Talking is activity: the chat's idle time starts again when the call is over.
+            _restart_idle_timer(session, now)
+            session.save()
             return ""
         if session.agent_id is None and session.interaction_id is not None:
             abandon_after = timedelta(seconds=settings.WEBCHAT_QUEUE_ABANDON_SECONDS)

@@ -339,3 +339,20 @@ def test_a_call_whose_customer_or_agent_went_away_ends_by_itself(chat, agent_a, 
     second.refresh_from_db()
     assert second.end_reason == "agent_gone"
     assert lines(conversation)[-1] == "voice_agent_gone"
+
+
+def test_a_call_keeps_the_chat_from_ending_for_inactivity(chat, agent_a):
+    from channels_app.models import ChatSession
+    from channels_app.tasks import webchat_inactivity
+
+    session, conversation = chat
+    call = answered_call(chat, agent_a)
+    later = timezone.now() + timedelta(seconds=session.inactivity_seconds + 5)
+    with time_machine.travel(later):
+        webchat_inactivity()
+    assert ChatSession.objects.get(pk=session.pk).state == "open"  # on the call: not idle
+
+    services.call_hang_up(call_id=call.pk, user=agent_a)
+    with time_machine.travel(later + timedelta(seconds=session.inactivity_seconds + 5)):
+        webchat_inactivity()
+    assert ChatSession.objects.get(pk=session.pk).state == "ended"

@@ -161,3 +161,26 @@ def test_hanging_up_while_waiting_is_an_abandon(calls_on, agent_a):
     assert interaction.conversation.messages.filter(system_code="voice_abandoned").exists()
     assert timezone.now() >= interaction.ended_at
     assert VoiceCall.objects.filter(state="ended").count() == 1
+
+
+def test_a_customer_who_only_called_has_their_widget_session_end_with_the_conversation(
+    calls_on, agent_a
+):
+    from channels_app.models import ChatSession
+
+    session = new_visitor(calls_on, "d" * 32)
+    call = services.web_call_request(session_id=session.pk, visitor_id=session.visitor_id)
+    route(calls_on)
+    offer = Offer.objects.get(interaction=call.interaction, state="offered")
+    conversation_services.offer_accept(offer_id=offer.pk, user=agent_a)
+    services.call_hang_up(call_id=call.pk, user=agent_a)
+    conversation = call.interaction.conversation
+    conversation.refresh_from_db()
+    assert conversation.status == "wrap_up"
+    assert ChatSession.objects.get(pk=session.pk).state == "open"  # may still write
+
+    conversation_services.conversation_wrap_up(
+        conversation=conversation, user=agent_a, disposition=None, notes=""
+    )
+
+    assert ChatSession.objects.get(pk=session.pk).state == "ended"
