@@ -345,7 +345,7 @@ def test_a_call_keeps_the_chat_from_ending_for_inactivity(chat, agent_a):
     from channels_app.models import ChatSession
     from channels_app.tasks import webchat_inactivity
 
-    session, conversation = chat
+    session, _conversation = chat
     call = answered_call(chat, agent_a)
     later = timezone.now() + timedelta(seconds=session.inactivity_seconds + 5)
     with time_machine.travel(later):
