@@ -73,6 +73,21 @@ class AgentLine:
             "%(previous)s sent the call to the %(service)s queue after talking %(duration)s."
         ),
     )
+    VOICE_CONSULTING = system_text(
+        "voice_consulting",
+        gettext_noop("%(name)s is consulting %(target)s; the customer is on hold."),
+    )
+    VOICE_CONSULT_CANCELLED = system_text(
+        "voice_consult_cancelled", gettext_noop("%(name)s cancelled the consultation.")
+    )
+    VOICE_CONFERENCE = system_text(
+        "voice_conference",
+        gettext_noop("%(name)s merged %(target)s into the call: a conference of three."),
+    )
+    VOICE_CONSULT_LEFT = system_text(
+        "voice_consult_left",
+        gettext_noop("%(target)s left the call after talking %(duration)s."),
+    )
     VOICE_TAKEN = system_text("voice_taken", gettext_noop("%(name)s answered the call."))
     VOICE_ANSWERED = system_text("voice_answered", gettext_noop("The customer answered the call."))
     VOICE_RECORDED = system_text("voice_recorded", gettext_noop("The call is being recorded."))

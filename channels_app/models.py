@@ -617,6 +617,20 @@ class VoiceCall(models.Model):
     hold_started_at = models.DateTimeField(null=True, blank=True)
     hold_seconds = models.PositiveIntegerField(default=0)
     recording_deleted_at = models.DateTimeField(null=True, blank=True)
+    # A consultation: the agent on the call talks to another agent (the customer on hold), then
+    # hands the call over or merges the three into a conference.
+    consult_agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    consult_state = models.CharField(
+        max_length=12,
+        blank=True,
+        choices=[
+            ("ringing", _("Consulting: ringing")),
+            ("talking", _("Consulting")),
+            ("conference", _("Conference")),
+        ],
+    )
     version = models.PositiveIntegerField(
         default=0, help_text=_("Counts the changes told to the pages (an older view is stale).")
     )

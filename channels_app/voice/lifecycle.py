@@ -6,11 +6,24 @@ from conversations.ports import Lifecycle, LifecycleEvent
 
 from ..models import ChatSession, VoiceCall
 from ..webchat.services import session_end
-from .services import call_assigned, call_ended, call_transferred, call_waiting
+from .services import (
+    call_assigned,
+    call_ended,
+    call_transferred,
+    call_waiting,
+    consult_joined,
+    consult_left,
+)
 
 
 def voice_lifecycle(event: LifecycleEvent) -> None:
-    if event.kind in (Lifecycle.ASSIGNED, Lifecycle.QUEUED, Lifecycle.TRANSFERRED):
+    if event.kind in (
+        Lifecycle.ASSIGNED,
+        Lifecycle.QUEUED,
+        Lifecycle.TRANSFERRED,
+        Lifecycle.PARTICIPANT_JOINED,
+        Lifecycle.PARTICIPANT_LEFT,
+    ):
         if event.interaction is None:
             return
         call = (
@@ -22,7 +35,11 @@ def voice_lifecycle(event: LifecycleEvent) -> None:
         if call is None:
             return  # the interaction is being created: its call follows in the transaction
         call.interaction = event.interaction
-        if event.kind == Lifecycle.TRANSFERRED:
+        if event.kind == Lifecycle.PARTICIPANT_JOINED and event.agent_id:
+            consult_joined(call, agent_id=event.agent_id)
+        elif event.kind == Lifecycle.PARTICIPANT_LEFT and event.agent_id:
+            consult_left(call, agent_id=event.agent_id)
+        elif event.kind == Lifecycle.TRANSFERRED:
             service = event.conversation.service if event.service_id else None
             call_transferred(
                 call,

@@ -5,6 +5,7 @@ import time
 from django.conf import settings
 from django.utils.translation import gettext
 
+from conversations.models import AgentProfile
 from conversations.ports import InteractionTimer
 
 from ..models import VoiceCall
@@ -45,12 +46,17 @@ def softphone_for(*, conversation, user, chat_open: bool) -> dict:
     call = (
         VoiceCall.objects.filter(interaction__conversation_id=conversation.pk)
         .exclude(state=VoiceCall.State.ENDED)
-        .select_related("interaction")
+        .select_related("interaction__agent__agent_profile", "consult_agent__agent_profile")
         .first()
     )
+    mine = bool(call and call.interaction.agent_id == user.pk)
     return {
         "call": call,
-        "mine": bool(call and call.interaction.agent_id == user.pk),
+        "mine": mine,
+        "consulted": bool(call and call.consult_agent_id == user.pk),
+        "colleague": _name(call.consult_agent) if call else "",
+        "owner": _name(call.interaction.agent) if call else "",
+        "colleagues": _colleagues(user) if mine and not call.consult_state else [],
         "can_call": call is None and chat_open and conversation.status == "open",
         "ice_servers": settings.WEBRTC_ICE_SERVERS,
     }
@@ -72,3 +78,20 @@ def call_timers(interactions: list) -> dict[int, list[InteractionTimer]]:
                 items.append(InteractionTimer(gettext("On hold"), call.hold_started_at, "hold"))
         timers[call.interaction_id] = items
     return timers
+
+
+def _colleagues(user) -> list:
+    """Agents the agent on a call may consult (not themselves; those on a call are refused when
+    asked, with their name)."""
+    return list(
+        AgentProfile.objects.exclude(user=user)
+        .select_related("user")
+        .order_by("display_name", "user__username")
+    )
+
+
+def _name(user) -> str:
+    if user is None:
+        return ""
+    profile = getattr(user, "agent_profile", None)
+    return profile.name if profile else user.get_username()

@@ -24,6 +24,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -34,12 +35,15 @@ from conversations.models import Channel, Conversation, Interaction, Service
 from conversations.selectors import conversation_audiences
 from conversations.services import (
     InboundRecord,
+    conference_invite,
+    conversation_leave,
     inbound_receive,
     interaction_end,
     interaction_open,
     system_line_add,
 )
 from conversations.services.guards import agent_name, ensure_participant
+from conversations.services.offers import offers_cancel_for
 
 from ..conversation_ops import AgentLine
 from ..models import CallLeg, CallRecording, ChatSession, VoiceCall, chat_audience
@@ -78,6 +82,8 @@ def call_payload(call: VoiceCall) -> dict:
         "kind": call.kind,
         "state": call.state,
         "end_reason": call.end_reason,
+        "consult_agent_id": call.consult_agent_id,
+        "consult_state": call.consult_state,
     }
 
 
@@ -327,6 +333,11 @@ def call_transferred(
     users = get_user_model().objects.select_related("agent_profile")
     previous = users.filter(pk=previous_agent_id).first() if previous_agent_id else None
     call.interaction.agent_id = agent_id  # the listener runs before the interaction is saved
+    if call.consult_agent_id and call.consult_agent_id == agent_id:
+        # The consulted colleague takes the call: their consultation leg ends, their call starts.
+        call.legs.filter(party=CallLeg.Party.CONSULTED, left_at__isnull=True).update(left_at=now)
+        _consult_clear(call)
+        _resume_locked(call)
     if agent_id:
         agent = users.get(pk=agent_id)
         CallLeg.objects.create(call=call, party=CallLeg.Party.AGENT, agent=agent, joined_at=now)
@@ -351,6 +362,168 @@ def call_transferred(
         )
     # The agent who had the call hears of it too: their desktop drops the audio.
     _publish(call, also=[realtime.agent_audience(previous_agent_id)] if previous_agent_id else [])
+
+
+# --- Consulting another agent, conference ----------------------------------------------------
+
+
+def _lock_own_call(call_id: int, user: AbstractBaseUser) -> VoiceCall:
+    call = _lock_call_of_agent(call_id=call_id, user=user)
+    if call.interaction.agent_id != user.pk:
+        raise InvalidState(gettext("Only the agent on the call can do that."))
+    if call.state not in TALKING:
+        raise InvalidState(gettext("There is no call going on."))
+    return call
+
+
+def call_consult(*, call_id: int, user: AbstractBaseUser, target_id: int) -> VoiceCall:
+    """The agent on the call consults another agent: the customer goes on hold, the colleague is
+    offered to join the conversation; once they accept, the two talk (the agent's desktop carries
+    both connections), then the agent hands the call over or merges the three."""
+    with transaction.atomic():
+        call = _lock_own_call(call_id, user)
+        if call.consult_state:
+            raise InvalidState(gettext("A consultation is already going on."))
+        target = (
+            get_user_model()
+            .objects.select_related("agent_profile")
+            .filter(pk=target_id, agent_profile__isnull=False)
+            .exclude(pk=user.pk)
+            .first()
+        )
+        if target is None:
+            raise ValidationError(gettext("Choose another agent."), field="agent")
+        busy = VoiceCall.objects.exclude(state=VoiceCall.State.ENDED).filter(
+            Q(interaction__agent=target) | Q(consult_agent=target)
+        )
+        if busy.exists():
+            raise InvalidState(
+                gettext("%(name)s is on a call.") % {"name": agent_name(target)}, field="agent"
+            )
+        conference_invite(
+            conversation=call.interaction.conversation,
+            user=user,
+            target=target,
+            interaction_id=call.interaction_id,
+        )
+        now = timezone.now()
+        if call.state == VoiceCall.State.CONNECTED:
+            call.state = VoiceCall.State.ON_HOLD
+            call.hold_started_at = now
+        call.consult_agent = target
+        call.consult_state = "ringing"
+        call.save(update_fields=["state", "hold_started_at", "consult_agent", "consult_state"])
+        _line(call, AgentLine.VOICE_CONSULTING, user, target=agent_name(target))
+        _publish(call)
+    return call
+
+
+def call_consult_cancel(*, call_id: int, user: AbstractBaseUser) -> VoiceCall:
+    """End the consultation (or the conference): the colleague leaves; the customer stays on
+    hold until the agent resumes."""
+    with transaction.atomic():
+        call = _lock_own_call(call_id, user)
+        if not call.consult_state:
+            return call
+        colleague = call.consult_agent
+        if call.consult_state == "ringing":
+            offers_cancel_for(interaction=call.interaction)
+            _consult_clear(call)
+            _line(call, AgentLine.VOICE_CONSULT_CANCELLED, user)
+            _publish(call, also=_agent_audiences(colleague))
+            return call
+        if call.consult_state == "conference":
+            _hold_locked(call)
+        conversation_leave(conversation=call.interaction.conversation, user=colleague)
+        call.refresh_from_db()
+        if call.consult_agent_id:  # the leave was told to a newer leg (the chat): close it here
+            consult_left(call, agent_id=colleague.pk)
+    return call
+
+
+def call_merge(*, call_id: int, user: AbstractBaseUser) -> VoiceCall:
+    """The three talk together: the customer comes off hold, the agent's desktop mixes each side
+    for the other two."""
+    with transaction.atomic():
+        call = _lock_own_call(call_id, user)
+        if call.consult_state != "talking":
+            raise InvalidState(gettext("Consult a colleague first, and wait for them to answer."))
+        _resume_locked(call)
+        call.consult_state = "conference"
+        call.save(update_fields=["consult_state"])
+        _line(call, AgentLine.VOICE_CONFERENCE, user, target=agent_name(call.consult_agent))
+        _publish(call)
+    return call
+
+
+def call_consult_transfer(*, call_id: int, user: AbstractBaseUser) -> VoiceCall:
+    """Complete the transfer to the consulted colleague: the agent leaves, the colleague has the
+    conversation and the call (the customer comes off hold with them)."""
+    with transaction.atomic():
+        call = _lock_own_call(call_id, user)
+        if call.consult_state not in ("talking", "conference"):
+            raise InvalidState(gettext("Consult a colleague first, and wait for them to answer."))
+        colleague_id = call.consult_agent_id
+        _resume_locked(call)
+        conversation_leave(conversation=call.interaction.conversation, user=user)
+        call.refresh_from_db()
+        if call.consult_agent_id:  # the handover was told to a newer leg (the chat)
+            call_transferred(
+                call, agent_id=colleague_id, previous_agent_id=user.pk, service_name=""
+            )
+    return call
+
+
+def _hold_locked(call: VoiceCall) -> None:
+    if call.state == VoiceCall.State.CONNECTED:
+        call.state = VoiceCall.State.ON_HOLD
+        call.hold_started_at = timezone.now()
+        call.save(update_fields=["state", "hold_started_at"])
+
+
+def _resume_locked(call: VoiceCall) -> None:
+    if call.state == VoiceCall.State.ON_HOLD:
+        call.hold_seconds = call.total_hold_seconds()
+        call.hold_started_at = None
+        call.state = VoiceCall.State.CONNECTED
+        call.save(update_fields=["state", "hold_started_at", "hold_seconds"])
+
+
+def _agent_audiences(*users) -> list[str]:
+    return [realtime.agent_audience(user.pk) for user in users if user is not None]
+
+
+def _consult_clear(call: VoiceCall) -> None:
+    call.consult_agent = None
+    call.consult_state = ""
+    call.save(update_fields=["consult_agent", "consult_state"])
+
+
+def consult_joined(call: VoiceCall, *, agent_id: int) -> None:
+    """The lifecycle listener: the consulted colleague accepted (joined the conversation)."""
+    if call.consult_agent_id != agent_id or call.consult_state != "ringing":
+        return
+    call.consult_state = "talking"
+    call.save(update_fields=["consult_state"])
+    CallLeg.objects.create(call=call, party=CallLeg.Party.CONSULTED, agent_id=agent_id)
+    _publish(call)
+
+
+def consult_left(call: VoiceCall, *, agent_id: int) -> None:
+    """The lifecycle listener: the consulted colleague left the conversation (the consultation
+    or the conference is over for them)."""
+    if call.consult_agent_id != agent_id:
+        return
+    colleague = call.consult_agent
+    now = timezone.now()
+    legs = call.legs.filter(party=CallLeg.Party.CONSULTED, agent_id=agent_id, left_at__isnull=True)
+    leg = legs.order_by("-joined_at").first()
+    legs.update(left_at=now)
+    _consult_clear(call)
+    if leg is not None:
+        talked = _minutes(max(0, int((now - leg.joined_at).total_seconds())))
+        _line(call, AgentLine.VOICE_CONSULT_LEFT, target=agent_name(colleague), duration=talked)
+    _publish(call, also=_agent_audiences(colleague))
 
 
 def call_waiting(call: VoiceCall) -> None:
@@ -575,33 +748,60 @@ def _signal_fields(*, kind: str, peer: str, data: object) -> tuple[str, str, obj
     return kind, peer, data
 
 
+SIGNAL_TARGETS = ("customer", "consult", "owner")
+
+
 def agent_signal(
-    *, call_id: int, user: AbstractBaseUser, kind: str, peer: str, data: object
+    *,
+    call_id: int,
+    user: AbstractBaseUser,
+    kind: str,
+    peer: str,
+    data: object,
+    to: str = "customer",
 ) -> None:
-    """The agent's browser -> the customer's widget (offer, ICE candidates)."""
+    """An agent's browser -> the other side of one of its connections: the customer's widget
+    (from the agent on the call), the consulted colleague's desktop (from the agent on the
+    call), or the agent on the call (from the colleague)."""
     kind, peer, data = _signal_fields(kind=kind, peer=peer, data=data)
+    if to not in SIGNAL_TARGETS:
+        raise ValidationError(gettext("Unknown signal."), field="to")
     with transaction.atomic():
         call = (
-            VoiceCall.objects.select_for_update()
-            .select_related("interaction")
-            .filter(pk=call_id, interaction__agent_id=user.pk)
-            .first()
+            VoiceCall.objects.select_for_update().select_related("interaction").filter(pk=call_id)
         )
+        if to == "owner":
+            call = call.filter(consult_agent_id=user.pk).first()
+        else:
+            call = call.filter(interaction__agent_id=user.pk).first()
         if call is None:
             raise NotFound(gettext("Call not found."))
         _ensure_live(call)
-        if call.chat_session_id:
-            realtime.publish(
-                audiences=chat_audience(call.chat_session_id),
-                type=events.VOICE_SIGNAL,
-                payload={
-                    "call_id": call.pk,
-                    "kind": kind,
-                    "peer": peer,
-                    "data": data,
-                    "at": server_time_ms(),
-                },
-            )
+        payload = {
+            "conversation_id": call.interaction.conversation_id,
+            "call_id": call.pk,
+            "kind": kind,
+            "peer": peer,
+            "data": data,
+            "at": server_time_ms(),
+        }
+        if to == "customer":
+            if call.chat_session_id:
+                payload.pop("conversation_id")
+                realtime.publish(
+                    audiences=chat_audience(call.chat_session_id),
+                    type=events.VOICE_SIGNAL,
+                    payload=payload,
+                )
+            return
+        if to == "consult" and not call.consult_agent_id:
+            raise InvalidState(gettext("Nobody is being consulted."))
+        target = call.consult_agent_id if to == "consult" else call.interaction.agent_id
+        realtime.publish(
+            audiences=realtime.softphone_audience(target),
+            type=events.VOICE_SIGNAL,
+            payload={**payload, "from": "owner" if to == "consult" else "consult"},
+        )
 
 
 def customer_signal(
@@ -630,6 +830,7 @@ def customer_signal(
                     "kind": kind,
                     "peer": peer,
                     "data": data,
+                    "from": "customer",
                 },
             )
 

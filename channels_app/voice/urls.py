@@ -10,6 +10,18 @@ urlpatterns = [
     path("voice/calls/<int:pk>/dtmf/", views.call_dtmf, name="voice-call-dtmf"),
     path("voice/calls/<int:pk>/hang-up/", views.call_hang_up, name="voice-call-hang-up"),
     path("voice/calls/<int:pk>/signal/", views.call_signal, name="voice-call-signal"),
+    path("voice/calls/<int:pk>/consult/", views.call_consult, name="voice-call-consult"),
+    path(
+        "voice/calls/<int:pk>/consult/cancel/",
+        views.call_consult_cancel,
+        name="voice-call-consult-cancel",
+    ),
+    path(
+        "voice/calls/<int:pk>/consult/transfer/",
+        views.call_consult_transfer,
+        name="voice-call-consult-transfer",
+    ),
+    path("voice/calls/<int:pk>/merge/", views.call_merge, name="voice-call-merge"),
     path("voice/calls/<int:pk>/recording/", views.recording_chunk, name="voice-recording-chunk"),
     path("voice/recordings/<int:pk>/", views.recording_play, name="voice-recording"),
 ]

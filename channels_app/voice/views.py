@@ -78,6 +78,38 @@ def call_hang_up(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 @domain_errors_as_json
+def call_consult(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        target_id = int(_json(request).get("agent") or 0)
+    except (TypeError, ValueError):
+        raise ValidationError(gettext("Choose another agent."), field="agent") from None
+    return _call(services.call_consult(call_id=pk, user=request.user, target_id=target_id))
+
+
+@login_required
+@require_POST
+@domain_errors_as_json
+def call_consult_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    return _call(services.call_consult_cancel(call_id=pk, user=request.user))
+
+
+@login_required
+@require_POST
+@domain_errors_as_json
+def call_merge(request: HttpRequest, pk: int) -> HttpResponse:
+    return _call(services.call_merge(call_id=pk, user=request.user))
+
+
+@login_required
+@require_POST
+@domain_errors_as_json
+def call_consult_transfer(request: HttpRequest, pk: int) -> HttpResponse:
+    return _call(services.call_consult_transfer(call_id=pk, user=request.user))
+
+
+@login_required
+@require_POST
+@domain_errors_as_json
 def call_signal(request: HttpRequest, pk: int) -> HttpResponse:
     data = _json(request)
     services.agent_signal(
@@ -86,6 +118,7 @@ def call_signal(request: HttpRequest, pk: int) -> HttpResponse:
         kind=str(data.get("kind", "")),
         peer=data.get("peer", ""),
         data=data.get("data"),
+        to=str(data.get("to") or "customer"),
     )
     return JsonResponse({"ok": True})
 

@@ -137,10 +137,15 @@ def transfer_to_agent(
 
 
 def conference_invite(
-    *, conversation: Conversation, user: AbstractBaseUser, target: AbstractBaseUser
+    *,
+    conversation: Conversation,
+    user: AbstractBaseUser,
+    target: AbstractBaseUser,
+    interaction_id: int | None = None,
 ) -> Offer:
     """Invite another agent into the conversation; they must accept. The inviting agent keeps it
-    until they leave (then it is the invitee's: a transfer completed by leaving)."""
+    until they leave (then it is the invitee's: a transfer completed by leaving). The offer is of
+    the newest active interaction, or of ``interaction_id`` (a call the invitee is consulted on)."""
     with transaction.atomic():
         conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
         ensure_handler(conversation, user)
@@ -152,11 +157,11 @@ def conference_invite(
         profile = AgentProfile.objects.select_related("user").filter(user=target).first()
         if profile is None:
             raise ValidationError(gettext("That user is not an agent."), field="agent")
+        shared = conversation.interactions.filter(state=Interaction.State.ACTIVE)
+        if interaction_id is not None:
+            shared = shared.filter(pk=interaction_id)
         interaction = (
-            conversation.interactions.filter(state=Interaction.State.ACTIVE)
-            .select_related("service", "conversation")
-            .order_by("-started_at")
-            .first()
+            shared.select_related("service", "conversation").order_by("-started_at").first()
         )
         if interaction is None:
             raise InvalidState(gettext("There is no active interaction to share."))

@@ -1,16 +1,10 @@
 // Contact page: an activity's timeline loads only when it is expanded, one page at a time.
 // Customer text arrives as server-escaped HTML (the same fragments the desktop uses).
 
+import { fetchFragment } from "./http.js";
+
 const activities = document.getElementById("activities");
 const ERROR_TEXT = activities ? activities.dataset.errorText || "" : "";
-
-async function fetchFragment(url) {
-  const response = await fetch(url, { headers: { "X-Requested-With": "fetch" }, credentials: "same-origin" });
-  if (!response.ok) throw new Error(`${response.status} ${url}`);
-  const template = document.createElement("template");
-  template.innerHTML = await response.text();
-  return template.content;
-}
 
 function showError(container, error) {
   console.error(error);

@@ -19,7 +19,7 @@ export async function postForm(form) {
   const response = await fetch(form.action, {
     method: "POST",
     body: new FormData(form),
-    headers: { "X-CSRFToken": csrfToken() },
+    headers: { "X-CSRFToken": csrfToken(), Accept: "application/json" },
     credentials: "same-origin",
   });
   const data = await response.json().catch(() => ({}));

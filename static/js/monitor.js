@@ -1,6 +1,7 @@
 // Monitoring a conversation: its timeline kept live (read-only) from the event log; whisper,
 // barge in, transfer and close post to the supervisor actions.
 import { AgentSocket } from "./realtime.js";
+import { fetchFragment } from "./http.js";
 import { format, strings } from "./i18n.js";
 import { statusMovesForward } from "./message_status.js";
 import { postForm, tickTimers } from "./supervision.js";
@@ -12,14 +13,6 @@ const timeline = document.getElementById("timeline");
 const header = document.getElementById("monitor-header-container");
 const errorBox = document.getElementById("monitor-error");
 const TEXT = strings("monitor-strings");
-
-async function fetchFragment(url) {
-  const response = await fetch(url, { headers: { "X-Requested-With": "fetch" }, credentials: "same-origin" });
-  if (!response.ok) throw new Error(`${response.status} ${url}`);
-  const template = document.createElement("template");
-  template.innerHTML = await response.text();
-  return template.content;
-}
 
 let chain = Promise.resolve();
 function appendNewMessages() {

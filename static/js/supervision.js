@@ -17,18 +17,4 @@ export function tickTimers(root) {
   });
 }
 
-export function csrfToken() {
-  const input = document.querySelector("input[name=csrfmiddlewaretoken]");
-  return input ? input.value : "";
-}
-
-export async function postForm(form) {
-  const response = await fetch(form.action, {
-    method: "POST",
-    body: new FormData(form),
-    headers: { "X-CSRFToken": csrfToken(), Accept: "application/json" },
-    credentials: "same-origin",
-  });
-  const data = await response.json().catch(() => ({}));
-  return { response, data };
-}
+export { csrfToken, postForm } from "./http.js";

@@ -2,30 +2,15 @@
 // The queues are a server-rendered fragment fetched again when an event says they may have
 // changed (the desktop's socket hands its events over as "desktop:event"), so a live page shows
 // what a fresh render shows.
-import { format, strings } from "./i18n.js";
+import { errorText as httpErrorText, fetchFragment, postForm as post } from "./http.js";
+import { strings } from "./i18n.js";
 
 const panel = document.getElementById("work-queues");
 const TEXT = strings("desktop-strings");
 const REFRESHING_EVENTS = /^(queue|offer|conversation|interaction)\./;
 
-function csrfToken() {
-  const input = document.querySelector("input[name=csrfmiddlewaretoken]");
-  return input ? input.value : "";
-}
-
-async function post(form) {
-  const response = await fetch(form.action, {
-    method: "POST",
-    body: new FormData(form),
-    headers: { "X-CSRFToken": csrfToken() },
-    credentials: "same-origin",
-  });
-  const data = await response.json().catch(() => ({}));
-  return { response, data };
-}
-
 function errorText(data, response) {
-  return data.error?.message || format(TEXT.error, { status: response.status });
+  return httpErrorText(data, response, TEXT.error);
 }
 
 let refreshing = null;
@@ -39,14 +24,7 @@ function refresh() {
     try {
       do {
         stale = false;
-        const response = await fetch(panel.dataset.fragmentUrl, {
-          headers: { "X-Requested-With": "fetch" },
-          credentials: "same-origin",
-        });
-        if (!response.ok) throw new Error(`${response.status} ${panel.dataset.fragmentUrl}`);
-        const template = document.createElement("template");
-        template.innerHTML = await response.text();
-        panel.replaceChildren(template.content);
+        panel.replaceChildren(await fetchFragment(panel.dataset.fragmentUrl));
       } while (stale);
     } catch (error) {
       console.error(error);

@@ -5,26 +5,30 @@
 // guess; this module keeps the audio (RTCPeerConnection) in step with it. Signaling: our offer
 // and ICE candidates are POSTed; the customer's answer and candidates arrive as "voice.signal".
 import { desktopSocket as socket } from "../js/desktop_socket.js";
+import { CallPeer } from "../js/call_peer.js";
 import { csrfToken, errorText } from "../js/http.js";
 import { format, strings } from "../js/i18n.js";
+import { playTone } from "../js/tones.js";
 
 const panel = document.getElementById("channel-panel");
 const conversationId = Number(document.body.dataset.conversationId || 0);
 const userId = Number(document.body.dataset.userId || 0);
 const T = strings("softphone-strings");
-const ICE_BATCH_MS = 50;
 const CHUNK_MS = 4000;
 const MIC_KEY = "cc-softphone:microphone";
 
 let bar = null; // the #softphone section of the panel (replaced on every refresh)
 let call = null; // {id, state, mine, recording, urls}
 let mic = null;
-let pc = null;
-let peer = null;
-let remoteSet = false;
-let pendingRemote = [];
-let outgoing = [];
-let outgoingTimer = null;
+let peer = null; // the CallPeer of our latest offer
+// A consultation: the agent on the call talks to a colleague over a second connection ("bridge":
+// we offer it as the agent on the call, we answer it as the colleague); in a conference the agent
+// on the call mixes each side's audio for the other two (WebAudio).
+let bridge = null;
+let mixer = null;
+const colleagueAudio = new Audio();
+colleagueAudio.autoplay = true;
+let signals = Promise.resolve(); // the customer's signals, handled in order
 let muted = false;
 let lastError = "";
 let recorder = null;
@@ -98,9 +102,8 @@ async function switchMicrophone(deviceId) {
   const old = mic;
   mic = null;
   try {
-    const stream = await microphone();
-    const sender = pc && pc.getSenders().find((s) => s.track === null || (s.track && s.track.kind === "audio"));
-    if (sender && call && call.state !== "on_hold") await sender.replaceTrack(stream.getAudioTracks()[0]);
+    await microphone();
+    applyHold(); // the new microphone goes out (unless the customer is on hold)
     for (const track of old.getTracks()) track.stop();
   } catch (error) {
     mic = old;
@@ -119,14 +122,85 @@ function applyMute() {
 
 // --- the peer connection ------------------------------------------------------------------------
 function closePeer() {
+  closeCustomerPeer();
+  closeBridge();
+}
+
+function closeCustomerPeer() {
   stopRecording();
-  if (pc) pc.close();
-  pc = null;
+  if (peer) peer.close();
   peer = null;
-  remoteSet = false;
-  pendingRemote = [];
-  outgoing = [];
   window.ccSoftphone = null;
+}
+
+function closeBridge() {
+  if (bridge) bridge.close();
+  bridge = null;
+  window.ccConsult = null;
+  colleagueAudio.srcObject = null;
+  closeMixer();
+}
+
+function closeMixer() {
+  if (mixer) mixer.context.close().catch(() => {});
+  mixer = null;
+}
+
+function newBridge(id, to, onOffer) {
+  const url = call.urls.signal;
+  const own = new CallPeer({
+    id,
+    iceServers: JSON.parse(document.getElementById("softphone-ice-servers").textContent),
+    stream: mic,
+    holdCandidates: onOffer,
+    onTrack: (remote) => {
+      colleagueAudio.srcObject = remote;
+      colleagueAudio.play().catch(() => showError(T.sound_blocked));
+      applyHold();
+    },
+    onState: renderAudio,
+    signal: (kind, data) => post(url, { kind, peer: id, data, to }).catch((error) => showError(error.message)),
+  });
+  bridge = own;
+  window.ccConsult = { pc: own.pc, peer: id };
+  return own;
+}
+
+// The agent on the call offers the colleague a connection once they answered the consultation.
+async function connectBridge() {
+  closeBridge();
+  await microphone();
+  const id = newId();
+  const own = newBridge(id, "consult", true);
+  applyHold();
+  const offer = await own.offer();
+  await post(call.urls.signal, { kind: "offer", peer: id, data: offer, to: "consult" });
+  own.descriptionSent();
+}
+
+// In a conference each side hears the other two: the customer gets our microphone mixed with
+// the colleague, the colleague our microphone mixed with the customer.
+function mixed(forSide) {
+  const customerStream = remoteAudio.srcObject;
+  const colleagueStream = colleagueAudio.srcObject;
+  if (!mic || !customerStream || !colleagueStream) return mic ? mic.getAudioTracks()[0] : null;
+  if (!mixer || mixer.customer !== customerStream || mixer.colleague !== colleagueStream) {
+    closeMixer();
+    const context = new AudioContext();
+    const sources = {
+      mic: context.createMediaStreamSource(mic),
+      customer: context.createMediaStreamSource(customerStream),
+      colleague: context.createMediaStreamSource(colleagueStream),
+    };
+    const toCustomer = context.createMediaStreamDestination();
+    const toColleague = context.createMediaStreamDestination();
+    sources.mic.connect(toCustomer);
+    sources.colleague.connect(toCustomer);
+    sources.mic.connect(toColleague);
+    sources.customer.connect(toColleague);
+    mixer = { context, customer: customerStream, colleague: colleagueStream, toCustomer, toColleague };
+  }
+  return (forSide === "customer" ? mixer.toCustomer : mixer.toColleague).stream.getAudioTracks()[0];
 }
 
 function releaseMicrophone() {
@@ -135,82 +209,93 @@ function releaseMicrophone() {
   muted = false;
 }
 
-async function signal(kind, data) {
-  await post(call.urls.signal, { kind, peer, data });
-}
-
-function flushOutgoing() {
-  outgoingTimer = null;
-  if (!outgoing.length || !call) return;
-  const batch = outgoing;
-  outgoing = [];
-  signal("ice", batch).catch((error) => showError(error.message));
-}
-
 // A new offer: when the customer answers, after this page reloaded, or when the widget asks.
 async function connectAudio() {
   closePeer();
   const stream = await microphone();
-  peer = newId();
-  const ownPeer = peer;
-  pc = new RTCPeerConnection({ iceServers: JSON.parse(document.getElementById("softphone-ice-servers").textContent) });
-  window.ccSoftphone = { pc, peer, callId: call.id };
-  for (const track of stream.getAudioTracks()) pc.addTrack(track, stream);
-  pc.addEventListener("track", (event) => {
-    remoteAudio.srcObject = event.streams[0];
-    remoteAudio.play().catch(() => showError(T.sound_blocked));
-    startRecording(event.streams[0]);
+  const url = call.urls.signal;
+  const id = newId();
+  const ownPeer = new CallPeer({
+    id,
+    iceServers: JSON.parse(document.getElementById("softphone-ice-servers").textContent),
+    stream,
+    holdCandidates: true,
+    onTrack: (remote) => {
+      remoteAudio.srcObject = remote;
+      remoteAudio.play().catch(() => showError(T.sound_blocked));
+      startRecording(remote);
+    },
+    onState: renderAudio,
+    signal: (kind, data) => post(url, { kind, peer: id, data }).catch((error) => showError(error.message)),
   });
-  pc.addEventListener("icecandidate", (event) => {
-    if (!event.candidate || peer !== ownPeer) return;
-    outgoing.push(event.candidate.toJSON());
-    if (!outgoingTimer) outgoingTimer = setTimeout(flushOutgoing, ICE_BATCH_MS);
-  });
-  pc.addEventListener("connectionstatechange", renderAudio);
+  peer = ownPeer;
+  window.ccSoftphone = { pc: ownPeer.pc, peer: id, callId: call.id };
   applyHold();
-  const offer = await pc.createOffer();
-  await pc.setLocalDescription(offer);
-  await signal("offer", { type: offer.type, sdp: offer.sdp });
+  const offer = await ownPeer.offer();
+  await post(url, { kind: "offer", peer: id, data: offer });
+  ownPeer.descriptionSent();
 }
 
-async function onSignal(payload) {
-  if (!call || payload.call_id !== call.id || !call.mine) return;
+async function handleSignal(payload) {
+  if (!call || payload.call_id !== call.id) return;
+  const from = payload.from || "customer";
+  if (from === "owner" && call.consulted) {
+    // The agent on the call offers us (the colleague) the consultation's connection.
+    if (payload.kind === "offer") {
+      closeBridge();
+      await microphone();
+      const own = newBridge(payload.peer, "owner", false);
+      const answer = await own.answer(payload.data);
+      await post(call.urls.signal, { kind: "answer", peer: payload.peer, data: answer, to: "owner" });
+    } else if (payload.kind === "ice" && bridge && payload.peer === bridge.id) {
+      await bridge.addCandidates(payload.data);
+    }
+    return;
+  }
+  if (!call.mine) return;
+  if (from === "consult") {
+    if (!bridge || payload.peer !== bridge.id) return;
+    if (payload.kind === "answer") await bridge.setRemote(payload.data);
+    else if (payload.kind === "ice") await bridge.addCandidates(payload.data);
+    return;
+  }
   if (payload.kind === "renegotiate") {
     if (call.state === "connected" || call.state === "on_hold") await connectAudio();
     return;
   }
-  if (payload.peer !== peer || !pc) return; // meant for a connection this page no longer has
-  if (payload.kind === "answer") {
-    await pc.setRemoteDescription(payload.data);
-    remoteSet = true;
-    for (const candidate of pendingRemote) await pc.addIceCandidate(candidate).catch(() => {});
-    pendingRemote = [];
-  } else if (payload.kind === "ice") {
-    for (const candidate of payload.data || []) {
-      if (remoteSet) await pc.addIceCandidate(candidate).catch(() => {});
-      else pendingRemote.push(candidate);
-    }
-  }
+  if (!peer || payload.peer !== peer.id) return; // meant for a connection this page no longer has
+  if (payload.kind === "answer") await peer.setRemote(payload.data);
+  else if (payload.kind === "ice") await peer.addCandidates(payload.data);
+}
+
+function onSignal(payload) {
+  signals = signals.then(() => handleSignal(payload)).catch((error) => showError(error.message));
+  return signals;
 }
 
 // On hold the customer gets none of our audio (no packets: the sender has no track) and we do
 // not hear them; their widget plays the hold tone.
 function applyHold() {
-  if (!pc) return;
-  const held = call && call.state === "on_hold";
-  const track = mic ? mic.getAudioTracks()[0] : null;
-  for (const sender of pc.getSenders()) {
-    if (!sender.track || sender.track.kind === "audio") sender.replaceTrack(held ? null : track).catch(() => {});
-  }
+  const micTrack = mic ? mic.getAudioTracks()[0] : null;
+  const conference = Boolean(call && call.consultState === "conference");
+  const held = Boolean(call && call.state === "on_hold");
+  if (peer) peer.send(held ? null : conference ? mixed("customer") : micTrack);
+  if (bridge && call && call.mine) bridge.send(conference ? mixed("colleague") : micTrack);
+  if (!conference) closeMixer();
   remoteAudio.muted = held;
 }
 
 function renderAudio() {
-  const line = bar && bar.querySelector("#softphone-audio");
-  if (!line) return;
-  const state = pc ? pc.connectionState : "new";
-  line.dataset.connection = state;
-  line.textContent = { connected: T.audio_connected, failed: T.audio_lost, disconnected: T.audio_lost }[state] || T.audio_connecting;
+  const lines = [
+    [bar && bar.querySelector("#softphone-audio"), peer],
+    [bar && bar.querySelector("#softphone-consult-audio"), bridge],
+  ];
+  for (const [line, connection] of lines) {
+    if (!line) continue;
+    const state = connection ? connection.pc.connectionState : "new";
+    line.dataset.connection = state;
+    line.textContent = { connected: T.audio_connected, failed: T.audio_lost, disconnected: T.audio_lost }[state] || T.audio_connecting;
+  }
 }
 
 // --- recording ------------------------------------------------------------------------------------
@@ -264,7 +349,13 @@ function readBar() {
     mine: data.mine === "1",
     recording: data.recording,
     inbound: data.direction === "inbound",
+    consultState: data.consultState || "",
+    consulted: data.consulted === "1",
     urls: {
+      consult: data.consultUrl,
+      consultCancel: data.consultCancelUrl,
+      consultTransfer: data.consultTransferUrl,
+      merge: data.mergeUrl,
       answer: data.answerUrl,
       hold: data.holdUrl,
       resume: data.resumeUrl,
@@ -286,29 +377,13 @@ function tick() {
 }
 
 // An inbound call ringing on this desktop rings out loud (a tone made here, no file).
-let ringer = null;
+let stopRinging = null;
 function ring(on) {
-  if (!on) {
-    if (ringer) {
-      clearInterval(ringer.timer);
-      ringer.context.close().catch(() => {});
-    }
-    ringer = null;
-    return;
+  if (on && !stopRinging) stopRinging = playTone("incoming");
+  if (!on && stopRinging) {
+    stopRinging();
+    stopRinging = null;
   }
-  if (ringer) return;
-  const context = new AudioContext();
-  const beep = () => {
-    const oscillator = context.createOscillator();
-    const gain = context.createGain();
-    oscillator.frequency.value = 520;
-    gain.gain.value = 0.08;
-    oscillator.connect(gain).connect(context.destination);
-    oscillator.start();
-    oscillator.stop(context.currentTime + 0.6);
-  };
-  beep();
-  ringer = { context, timer: setInterval(beep, 2000) };
 }
 
 async function sync() {
@@ -320,17 +395,25 @@ async function sync() {
   applyMute();
   tick();
   fillMicrophones();
+  const consulting = Boolean(call && ["talking", "conference"].includes(call.consultState));
+  if (call && call.consulted && consulting) {
+    closeCustomerPeer(); // the colleague has no connection to the customer: only the bridge
+    renderAudio();
+    return; // the agent on the call offers the bridge (handleSignal answers it)
+  }
   if (!call || call.state === "ended" || !call.mine) {
     closePeer();
     if (!call || !call.mine) releaseMicrophone();
     return;
   }
+  if (!consulting) closeBridge();
   const live = call.state === "connected" || call.state === "on_hold";
   if (!live) closePeer(); // ringing, or back in a queue after a transfer to a service
   const sameCall = previous && previous.id === call.id;
   try {
-    if (live && (!pc || !sameCall)) await connectAudio();
-    else applyHold();
+    if (live && (!peer || !sameCall)) await connectAudio();
+    if (consulting && !bridge) await connectBridge();
+    applyHold();
   } catch (error) {
     showError(error.message);
   }
@@ -355,11 +438,19 @@ async function act(button) {
     } else if (action === "hold" || action === "resume") {
       await post(call.urls[action]);
     } else if (action === "dtmf") {
-      const sender = pc && pc.getSenders().find((s) => s.dtmf);
-      if (sender && sender.dtmf && sender.dtmf.canInsertDTMF) sender.dtmf.insertDTMF(button.dataset.key);
+      if (peer) peer.dtmf(button.dataset.key);
       await post(call.urls.dtmf, { digits: button.dataset.key });
     } else if (action === "hang-up") {
       await post(call.urls.hangUp);
+    } else if (action === "consult") {
+      const target = bar.querySelector("[data-consult-target]");
+      await post(call.urls.consult, { agent: target ? target.value : "" });
+    } else if (action === "consult-cancel") {
+      await post(call.urls.consultCancel);
+    } else if (action === "merge") {
+      await post(call.urls.merge);
+    } else if (action === "consult-transfer") {
+      await post(call.urls.consultTransfer);
     }
   } catch (error) {
     button.disabled = false;
@@ -379,12 +470,19 @@ if (panel && conversationId) {
   socket.on("event", (event) => {
     const payload = event.payload || {};
     if (event.type === "voice.signal" && Number(payload.conversation_id) === conversationId) {
-      onSignal(payload).catch((error) => showError(error.message));
+      onSignal(payload);
     }
     // Handed to someone else or sent to a queue: this desktop drops the audio at once (its panel
     // may not be readable any more: the conversation is not this agent's).
     const away = payload.state === "queued" || payload.state === "ended" || payload.agent_id !== userId;
-    if (event.type === "voice.call" && call && payload.call_id === call.id && away) {
+    // The colleague of a consultation that is over (or a call that ended): drop the bridge.
+    const consultOver = payload.state === "ended" || payload.consult_agent_id !== userId;
+    if (event.type === "voice.call" && call && call.consulted && payload.call_id === call.id && consultOver) {
+      closeBridge();
+      releaseMicrophone();
+      if (bar) bar.replaceChildren();
+    }
+    if (event.type === "voice.call" && call && call.mine && payload.call_id === call.id && away) {
       closePeer();
       releaseMicrophone();
       if (payload.agent_id !== userId && call.mine && bar) bar.replaceChildren(); // not ours now

@@ -2,9 +2,9 @@
 // Answer / Decline; audio flows browser to browser (WebRTC). Signaling goes over the chat's socket:
 // the agent's offer and ICE candidates arrive as "voice.signal" events, the widget's answer and
 // candidates leave as "call_signal" frames. The call's state ("voice.call") is the server's.
-const ICE_BATCH_MS = 50;
-const HOLD_BEEP_MS = 4000;
-const RING_MS = 2000;
+import { CallPeer } from "../js/call_peer.js";
+import { playTone } from "../js/tones.js";
+
 const ENDED_SHOWN_MS = 4000;
 
 export function createCall({ send, t, root }) {
@@ -21,14 +21,10 @@ export function createCall({ send, t, root }) {
   };
   let call = null; // the server's view: {call_id, state, recording_notice, ice_servers}
   let mic = null;
-  let pc = null;
-  let peer = null; // the agent's peer connection this one answers
-  let remoteSet = false;
-  let pendingRemote = [];
-  let outgoing = [];
-  let outgoingTimer = null;
+  let peer = null; // the CallPeer answering the agent's offer (its id is the agent's peer id)
+  let signals = Promise.resolve(); // signaling is handled in order, one message at a time
   let muted = false;
-  let tones = null;
+  let stopTone = () => {};
   let hideTimer = null;
   let since = null;
   let clock = null;
@@ -57,45 +53,25 @@ export function createCall({ send, t, root }) {
     ui.mute.setAttribute("aria-pressed", muted ? "true" : "false");
   }
 
-  // Ring and hold tones, made in the page (no audio file to fetch).
-  function tone(pattern) {
+  function silence() {
     stopTone();
-    const AudioCtx = window.AudioContext || window.webkitAudioContext;
-    if (!AudioCtx) return;
-    const context = new AudioCtx();
-    const beep = () => {
-      const oscillator = context.createOscillator();
-      const gain = context.createGain();
-      oscillator.frequency.value = pattern === "ring" ? 480 : pattern === "ringback" ? 440 : 350;
-      gain.gain.value = pattern === "ring" ? 0.08 : 0.03;
-      oscillator.connect(gain).connect(context.destination);
-      oscillator.start();
-      oscillator.stop(context.currentTime + (pattern === "ring" ? 0.8 : 0.3));
-    };
-    beep();
-    tones = { context, timer: setInterval(beep, pattern === "ring" ? RING_MS : HOLD_BEEP_MS) };
+    stopTone = () => {};
   }
 
-  function stopTone() {
-    if (!tones) return;
-    clearInterval(tones.timer);
-    tones.context.close().catch(() => {});
-    tones = null;
+  function tone(name) {
+    silence();
+    stopTone = playTone(name);
   }
 
   function closePeer() {
-    if (pc) pc.close();
-    pc = null;
+    if (peer) peer.close();
     peer = null;
-    remoteSet = false;
-    pendingRemote = [];
-    outgoing = [];
     window.ccWebCall = null;
   }
 
   function teardown() {
     closePeer();
-    stopTone();
+    silence();
     if (mic) for (const track of mic.getTracks()) track.stop();
     mic = null;
     ui.audio.srcObject = null;
@@ -103,37 +79,24 @@ export function createCall({ send, t, root }) {
     clock = null;
   }
 
-  function flushOutgoing() {
-    outgoingTimer = null;
-    if (!outgoing.length || !call) return;
-    send({ type: "call_signal", call_id: call.call_id, kind: "ice", peer, data: outgoing });
-    outgoing = [];
-  }
-
   async function answerOffer(offerPeer, description) {
     closePeer();
     const stream = await microphone();
-    peer = offerPeer;
-    pc = new RTCPeerConnection({ iceServers: call.ice_servers || [] });
-    window.ccWebCall = { pc, peer };
-    for (const track of stream.getAudioTracks()) pc.addTrack(track, stream);
-    pc.addEventListener("track", (event) => {
-      ui.audio.srcObject = event.streams[0];
-      ui.audio.play().catch(() => {});
+    const callId = call.call_id;
+    peer = new CallPeer({
+      id: offerPeer,
+      iceServers: call.ice_servers,
+      stream,
+      onTrack: (remote) => {
+        ui.audio.srcObject = remote;
+        ui.audio.play().catch(() => {});
+      },
+      onState: render,
+      signal: (kind, data) => send({ type: "call_signal", call_id: callId, kind, peer: offerPeer, data }),
     });
-    pc.addEventListener("icecandidate", (event) => {
-      if (!event.candidate) return;
-      outgoing.push(event.candidate.toJSON());
-      if (!outgoingTimer) outgoingTimer = setTimeout(flushOutgoing, ICE_BATCH_MS);
-    });
-    pc.addEventListener("connectionstatechange", render);
-    await pc.setRemoteDescription(description);
-    remoteSet = true;
-    for (const candidate of pendingRemote) await pc.addIceCandidate(candidate).catch(() => {});
-    pendingRemote = [];
-    const answer = await pc.createAnswer();
-    await pc.setLocalDescription(answer);
-    send({ type: "call_signal", call_id: call.call_id, kind: "answer", peer, data: { type: answer.type, sdp: answer.sdp } });
+    window.ccWebCall = { pc: peer.pc, peer: offerPeer };
+    const answer = await peer.answer(description);
+    send({ type: "call_signal", call_id: callId, kind: "answer", peer: offerPeer, data: answer });
   }
 
   function clockText() {
@@ -162,7 +125,7 @@ export function createCall({ send, t, root }) {
     else if (ringing) ui.status.textContent = t("call_ringing");
     else if (call.state === "on_hold") ui.status.textContent = t("call_on_hold");
     else if (call.state === "connected") {
-      const audio = pc && pc.connectionState === "connected";
+      const audio = peer && peer.pc.connectionState === "connected";
       ui.status.textContent = audio ? t("call_connected", { time: clockText() }) : t("call_connecting");
     } else ui.status.textContent = t("call_ended");
   }
@@ -180,7 +143,7 @@ export function createCall({ send, t, root }) {
     } else if (view.state === "on_hold") {
       tone("hold");
     } else {
-      stopTone();
+      silence();
     }
     if ((view.state === "connected" || view.state === "on_hold") && !since) since = Date.now();
     if (view.state === "connected" && !clock) clock = setInterval(render, 1000);
@@ -205,21 +168,20 @@ export function createCall({ send, t, root }) {
     }
   }
 
-  async function signal(payload) {
+  async function handleSignal(payload) {
     if (!call || payload.call_id !== call.call_id) return;
     if (payload.at && payload.at < notBefore) return; // meant for the page this one replaced
     try {
       if (payload.kind === "offer") await answerOffer(payload.peer, payload.data);
-      else if (payload.kind === "ice" && payload.peer === peer) {
-        for (const candidate of payload.data || []) {
-          if (remoteSet) await pc.addIceCandidate(candidate).catch(() => {});
-          else pendingRemote.push(candidate);
-        }
-      }
+      else if (payload.kind === "ice" && peer && payload.peer === peer.id) await peer.addCandidates(payload.data);
     } catch (error) {
       showError(error.message);
     }
     render();
+  }
+
+  function signal(payload) {
+    signals = signals.then(() => handleSignal(payload));
   }
 
   ui.answer.addEventListener("click", async () => {
@@ -230,11 +192,11 @@ export function createCall({ send, t, root }) {
       showError(error.message);
       return; // not answered: the agent sees it ring until the customer allows the microphone
     }
-    stopTone();
+    silence();
     send({ type: "call_answer", call_id: call.call_id });
   });
   ui.decline.addEventListener("click", () => {
-    stopTone();
+    silence();
     send({ type: "call_decline", call_id: call.call_id });
   });
   ui.hangup.addEventListener("click", () => send({ type: "call_hangup", call_id: call.call_id }));

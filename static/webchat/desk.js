@@ -4,6 +4,7 @@
 // the panel is a server-rendered fragment re-fetched when the conversation changes, so a fresh
 // page and a live one show the same thing.
 import { desktopSocket as socket } from "../js/desktop_socket.js";
+import { fetchFragment } from "../js/http.js";
 
 const panel = document.getElementById("channel-panel");
 const timeline = document.getElementById("timeline");
@@ -21,14 +22,13 @@ let panelTimer = null;
 function refreshPanel() {
   clearTimeout(panelTimer);
   panelTimer = setTimeout(async () => {
-    const response = await fetch(panel.dataset.fragmentUrl, {
-      headers: { "X-Requested-With": "fetch" },
-      credentials: "same-origin",
-    });
-    if (!response.ok) return;
-    const template = document.createElement("template");
-    template.innerHTML = await response.text();
-    panel.replaceChildren(template.content);
+    let fragment;
+    try {
+      fragment = await fetchFragment(panel.dataset.fragmentUrl);
+    } catch {
+      return; // not this agent's any more (handed over): the page's own events say what next
+    }
+    panel.replaceChildren(fragment);
     panel.dispatchEvent(new CustomEvent("panel-updated"));
   }, 150);
 }

@@ -605,10 +605,20 @@ def test_system_lines_and_delivery_errors_are_shown_in_the_agents_language(clien
     spanish = client.get(url, **SPANISH).content.decode()
     english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
 
-    assert "«agente» pidió a «agente» que se haga cargo." in spanish
+    assert "El cliente colgó. Tiempo de conversación 1:15, en espera 0:42." in spanish
     assert "El cliente ha salido del chat; el mensaje no se entregó." in spanish
-    assert "«agente» asked «agente» to take over." in english
+    assert "The customer hung up. Talk time 1:15, on hold 0:42." in english
     assert "The customer has left the chat; the message was not delivered." in english
+    # A line older than the page's newest messages, on an earlier page of the timeline.
+    asked = Message.objects.get(conversation=world["open"], system_code="asked_to_take_over")
+    earlier = reverse("contact-activity-timeline", args=[world["open"].pk])
+    earlier += f"?before={asked.pk + 1}"
+    assert "«agente» pidió a «agente» que se haga cargo." in (
+        client.get(earlier, **SPANISH).content.decode()
+    )
+    assert "«agente» asked «agente» to take over." in (
+        client.get(earlier, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    )
 
 
 # --- Whose language: the agent's profile, else the browser ---------------------------------------

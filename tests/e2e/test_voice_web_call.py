@@ -341,3 +341,119 @@ def test_a_blind_transfer_hands_the_call_to_the_agent_who_accepts_and_drops_the_
         assert call.legs.get(agent=agent_a).left_at is not None
     finally:
         close_context(blair_context)
+
+
+def bridge_connected(page) -> None:
+    page.wait_for_function(
+        "() => window.ccConsult && window.ccConsult.pc.connectionState === 'connected'"
+    )
+
+
+def bridge_packets(page, seconds: float = 1.5) -> int:
+    read = """async () => {
+        let packets = 0;
+        (await window.ccConsult.pc.getStats()).forEach((report) => {
+            if (report.type === "inbound-rtp" && report.kind === "audio") {
+                packets += report.packetsReceived;
+            }
+        });
+        return packets;
+    }"""
+    before = page.evaluate(read)
+    time.sleep(seconds)
+    return page.evaluate(read) - before
+
+
+def test_consult_then_conference_then_consult_then_hand_over(
+    browser, page, chat_customer, shared_asgi_server, agent_a, service_a, website_chat_a
+):
+    server = shared_asgi_server
+    blair = AgentProfileFactory(
+        user__username="blair", display_name="Blair", services=[service_a], state="not_ready"
+    ).user
+    AgentProfile.objects.filter(user=agent_a).update(display_name="Alex")
+    alex = page
+    allow_microphone(alex, server)
+    allow_microphone(chat_customer, server)
+    login(alex, server.url, agent_a.username)
+    blair_context = browser.new_context(permissions=["microphone"])
+    blair_page = blair_context.new_page()
+
+    def consult_blair():
+        alex.locator("#softphone .consult-menu summary").click()
+        alex.select_option("#consult-target", label="Blair")
+        alex.locator("#softphone [data-action=consult]").click()
+        expect(chat.locator("#chat-call")).to_have_attribute("data-state", "on_hold")
+        blair_page.locator("#conversation-list .offer button.accept").click()
+        blair_page.wait_for_url(f"{server.url}/conversations/{conversation.pk}/")
+        wait_until_live(blair_page)
+        expect(blair_page.locator("#softphone .consult-state")).to_contain_text(
+            "Alex is consulting you"
+        )
+        bridge_connected(alex)
+        bridge_connected(blair_page)
+        assert bridge_packets(blair_page) > 10 and bridge_packets(alex) > 10
+
+    try:
+        login(blair_page, server.url, blair.username)
+        chat = open_chat(chat_customer, server)
+        start_chat(chat, "Need two of you", name="Cora Conf", email="cora@example.com")
+        conversation = accept_chat(alex, server)
+        call_customer(alex, chat)
+
+        # Consult: the customer holds (no audio reaches them) while Alex and Blair talk.
+        consult_blair()
+        time.sleep(1)
+        assert packets_over(chat, "customer") == 0
+
+        # Conference: the customer hears again (Alex's mix of both), Blair too.
+        alex.locator("#softphone [data-action=merge]").click()
+        expect(chat.locator("#chat-call")).to_have_attribute("data-state", "connected")
+        expect(blair_page.locator("#softphone .consult-state")).to_contain_text(
+            "Conference with the customer and Alex"
+        )
+        deadline = time.monotonic() + 10
+        while packets_over(chat, "customer", 1.0) == 0 and time.monotonic() < deadline:
+            pass
+        assert packets_over(chat, "customer") > 10
+        assert bridge_packets(blair_page) > 10
+
+        # Alex drops Blair: Blair is out, the customer holds until Alex resumes.
+        alex.locator("#softphone [data-action=consult-cancel]").click()
+        blair_page.wait_for_function("() => !window.ccConsult")
+        expect(alex.locator("#timeline")).to_contain_text("Blair left the call after talking")
+        alex.locator("#softphone [data-action=resume]").click()
+        expect(chat.locator("#chat-call")).to_have_attribute("data-state", "connected")
+
+        # Consult again, then hand the call over: Blair talks to the customer, Alex is out.
+        blair_page.goto(f"{server.url}/")
+        wait_until_live(blair_page)
+        consult_blair()
+        customer_peer = chat.evaluate("() => window.ccWebCall.peer")
+        alex.locator("#softphone [data-action=consult-transfer]").click()
+        wait_connected(blair_page, "agent")
+        chat.wait_for_function(
+            "(old) => window.ccWebCall && window.ccWebCall.peer !== old"
+            " && window.ccWebCall.pc.connectionState === 'connected'",
+            arg=customer_peer,
+        )
+        assert packets_over(chat, "customer") > 10
+        alex.wait_for_function("() => !window.ccSoftphone && !window.ccConsult")
+        expect(blair_page.locator("#timeline")).to_contain_text(
+            "Alex handed the call to Blair after talking"
+        )
+        expect(blair_page.locator("#timeline")).to_contain_text("Alex merged Blair into the call")
+        call = VoiceCall.objects.get(interaction__conversation=conversation)
+        assert call.interaction.agent_id == blair.pk
+        parties = list(
+            call.legs.order_by("joined_at", "id").values_list("party", "agent__username")
+        )
+        assert parties == [
+            ("agent", "agent_a"),
+            ("customer", None),
+            ("consulted", "blair"),
+            ("consulted", "blair"),
+            ("agent", "blair"),
+        ]
+    finally:
+        close_context(blair_context)
