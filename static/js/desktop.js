@@ -4,6 +4,7 @@
 import { desktopSocket as socket } from "./desktop_socket.js";
 import { format, strings } from "./i18n.js";
 import { csrfToken, errorText as httpErrorText, fetchFragment, postForm } from "./http.js";
+import { playTone } from "./tones.js";
 import { smsSegments } from "./sms_segments.js";
 import { statusMovesForward } from "./message_status.js";
 import { showWhisper } from "./whisper.js";
@@ -38,12 +39,24 @@ function refreshList() {
         if (focused) refocusListEntry(focused);
         markSelected();
         tickCountdowns();
+        ringForCalls();
       } while (listStale);
     } finally {
       listRefresh = null;
     }
   })();
   return listRefresh;
+}
+
+// A call offered to this agent rings out loud until it is answered, refused or gone.
+let stopCallRing = null;
+function ringForCalls() {
+  const ringing = Boolean(list.querySelector(".offer .channel-voice"));
+  if (ringing && !stopCallRing) stopCallRing = playTone("incoming");
+  if (!ringing && stopCallRing) {
+    stopCallRing();
+    stopCallRing = null;
+  }
 }
 
 function listEntry(id) {

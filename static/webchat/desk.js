@@ -28,9 +28,35 @@ function refreshPanel() {
     } catch {
       return; // not this agent's any more (handed over): the page's own events say what next
     }
+    const kept = openState();
     panel.replaceChildren(fragment);
+    restoreOpenState(kept);
     panel.dispatchEvent(new CustomEvent("panel-updated"));
   }, 150);
+}
+
+// A refresh keeps what the agent has open or chosen in the panel (a menu, a colleague picked,
+// focus), as long as the new render still has it.
+function openState() {
+  const focused = document.activeElement && panel.contains(document.activeElement) ? document.activeElement : null;
+  return {
+    menus: [...panel.querySelectorAll("details[open]")].map((menu) => menu.className),
+    choices: [...panel.querySelectorAll("select[id]")].map((select) => [select.id, select.value]),
+    focus: focused && focused.id ? `#${CSS.escape(focused.id)}` : focused && focused.dataset.action ? `[data-action="${focused.dataset.action}"]` : "",
+  };
+}
+
+function restoreOpenState(kept) {
+  for (const name of kept.menus) {
+    const menu = [...panel.querySelectorAll("details")].find((details) => details.className === name);
+    if (menu) menu.open = true;
+  }
+  for (const [id, value] of kept.choices) {
+    const select = document.getElementById(id);
+    if (select && panel.contains(select) && [...select.options].some((option) => option.value === value)) select.value = value;
+  }
+  const target = kept.focus && panel.querySelector(kept.focus);
+  if (target) target.focus();
 }
 
 let typingTimer = null;
