@@ -11,6 +11,7 @@ from .models import (
     ChatNotice,
     ChatSession,
     ChatTranscriptRequest,
+    CtiEvent,
     EmailAttachment,
     EmailDetails,
     EmailMailbox,
@@ -280,6 +281,19 @@ class CallRecordingInline(admin.TabularInline):
         return False
 
 
+class CtiEventInline(admin.TabularInline):
+    """What the phone system reported, in arrival order (a late event shows as not applied)."""
+
+    model = CtiEvent
+    extra = 0
+    can_delete = False
+    fields = ["received_at", "event", "sequence", "applied", "payload"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(VoiceCall)
 class VoiceCallAdmin(ReadOnlyAdmin):
     """Calls: who was on them, how long they rang, talked and were held (the voice services
@@ -296,8 +310,8 @@ class VoiceCallAdmin(ReadOnlyAdmin):
         "end_reason",
         "hold_seconds",
     ]
-    list_filter = ["kind", "state", "end_reason", "ringing_at"]
+    list_filter = ["kind", "provider", "state", "end_reason", "ringing_at"]
     list_select_related = ["interaction"]
     search_fields = ["provider_call_id"]
     raw_id_fields = ["interaction", "chat_session"]
-    inlines = [CallLegInline, CallRecordingInline]
+    inlines = [CallLegInline, CallRecordingInline, CtiEventInline]

@@ -59,6 +59,15 @@ class AgentLine:
     VOICE_REQUESTED = system_text(
         "voice_requested", gettext_noop("The customer is calling from the chat widget.")
     )
+    VOICE_PHONE_INCOMING = system_text(
+        "voice_phone_incoming", gettext_noop("The customer is calling from %(number)s.")
+    )
+    VOICE_PHONE_OUTGOING = system_text(
+        "voice_phone_outgoing", gettext_noop("%(name)s is calling the customer at %(number)s.")
+    )
+    VOICE_PHONE_RINGING = system_text(
+        "voice_phone_ringing", gettext_noop("The call is ringing on %(name)s's phone.")
+    )
     VOICE_ABANDONED = system_text(
         "voice_abandoned", gettext_noop("The customer hung up before an agent answered.")
     )

@@ -608,6 +608,15 @@ class VoiceCall(models.Model):
         ChatSession, on_delete=models.SET_NULL, null=True, blank=True, related_name="calls"
     )
     provider_call_id = models.CharField(max_length=120, blank=True)
+    provider = models.CharField(
+        max_length=10,
+        blank=True,
+        choices=[("cti", _("Phone system (CTI)")), ("twilio", "Twilio")],
+        help_text=_("Who carries a phone call's audio and reports its steps."),
+    )
+    #: The highest sequence number of the provider's events applied to the call (hold, resume,
+    #: transfers): an older event that arrives late is kept but changes nothing.
+    provider_sequence = models.BigIntegerField(default=0)
     state = models.CharField(max_length=10, choices=State.choices, default=State.RINGING)
     end_reason = models.CharField(max_length=14, choices=EndReason.choices, blank=True)
     recording_mode = models.CharField(max_length=10, default="off")
@@ -637,6 +646,7 @@ class VoiceCall(models.Model):
 
     class Meta:
         ordering = ["-ringing_at", "-id"]
+        permissions = [("report_cti_calls", _("Can report phone calls (CTI events)"))]
         constraints = [
             models.UniqueConstraint(
                 fields=["provider_call_id"],
@@ -720,3 +730,41 @@ class CallRecording(models.Model):
 
     def __str__(self) -> str:
         return f"Recording #{self.pk} of call #{self.call_id}"
+
+
+class CtiEvent(models.Model):
+    """One event a phone system reported about a call (``POST /api/v1/cti/events/``), kept once
+    per (call id, event, sequence): a repeated event is told by this table's unique constraint
+    and changes nothing."""
+
+    class Kind(models.TextChoices):
+        NEW = "new", _("New call")
+        RINGING = "ringing", _("Ringing")
+        ANSWERED = "answered", _("Answered")
+        HOLD = "hold", _("Hold")
+        RESUME = "resume", _("Resume")
+        TRANSFERRED = "transferred", _("Transferred")
+        HUNG_UP = "hungup", _("Hung up")
+
+    call_ref = models.CharField(_("PBX call id"), max_length=120)
+    event = models.CharField(max_length=12, choices=Kind.choices)
+    sequence = models.BigIntegerField()
+    call = models.ForeignKey(
+        VoiceCall, on_delete=models.CASCADE, related_name="cti_events", null=True, blank=True
+    )
+    applied = models.BooleanField(
+        default=True, help_text=_("False: it arrived after a later event and changed nothing.")
+    )
+    payload = models.JSONField(default=dict)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["received_at", "id"]
+        verbose_name = _("CTI event")
+        verbose_name_plural = _("CTI events")
+        constraints = [
+            models.UniqueConstraint(fields=["call_ref", "event", "sequence"], name="cti_event_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.call_ref} {self.event} #{self.sequence}"

@@ -452,6 +452,7 @@ SPECTACULAR_SETTINGS = {
         "MessageStatusEnum": "conversations.models.MessageStatus",
         "ConversationStatusEnum": "conversations.models.Conversation.Status",
         "InteractionStateEnum": "conversations.models.Interaction.State",
+        "InteractionDirectionEnum": "conversations.models.Interaction.Direction",
         "OfferStateEnum": "conversations.models.Offer.State",
         "AgentStateEnum": "conversations.models.AgentState",
         "AgentStateChoiceEnum": ["ready", "not_ready", "logged_out"],

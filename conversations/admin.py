@@ -232,7 +232,13 @@ class AgentProfileAdmin(AuditedAdmin):
     ]
     list_filter = ["state", "services", "teams", "language"]
     list_select_related = ["user"]
-    search_fields = ["display_name", "user__username", "user__first_name", "user__last_name"]
+    search_fields = [
+        "display_name",
+        "user__username",
+        "user__first_name",
+        "user__last_name",
+        "extension",
+    ]
     autocomplete_fields = ["user", "services"]
     readonly_fields = [
         "state",

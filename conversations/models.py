@@ -321,10 +321,26 @@ class AgentProfile(models.Model):
         default=False,
         help_text=_("Logging in makes the agent Ready (otherwise Not Ready)."),
     )
+    extension = models.CharField(
+        _("phone extension"),
+        max_length=40,
+        blank=True,
+        help_text=_(
+            "The agent's extension on the phone system (PBX): CTI events naming it pop the "
+            "caller's conversation on this agent's desktop."
+        ),
+    )
 
     class Meta:
         indexes = [models.Index(fields=["state", "state_changed_at"], name="agent_state_idle")]
         permissions = [("force_agent_state", _("Can force agents' state and log them out"))]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["extension"],
+                condition=~Q(extension=""),
+                name="agent_extension_unique",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -487,6 +503,9 @@ class Interaction(models.Model):
     # started the conversation's wrap-up), and how many times it was handed to someone else.
     wrap_up_ended_at = models.DateTimeField(null=True, blank=True)
     transfers = models.PositiveSmallIntegerField(default=0)
+    # A call a phone system (CTI) queues and routes itself: it waits in that system's queue, and
+    # our router never offers it; the PBX's events put it on an agent.
+    external_routing = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["started_at", "id"]

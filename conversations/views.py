@@ -70,6 +70,7 @@ def _desktop_strings() -> dict:
         "network_error": gettext("The server could not be reached. Try again."),
         "sms_counter": gettext("%(length)s characters · %(encoding)s · %(segments)s SMS"),
         "countdown": gettext("%(seconds)s s"),
+        "call_from": gettext("Phone call from %(number)s"),
         "statuses": {status.value: str(status.label) for status in MessageStatus},
         "error_texts": system_texts_without_parameters(),
     }

@@ -116,8 +116,13 @@ def _lock_call_of_customer(*, call_id: int, session_id: int, visitor_id: str) ->
 
 
 def _lock_call_of_agent(*, call_id: int, user: AbstractBaseUser) -> VoiceCall:
+    """A call the agent controls from the desktop (not one on a phone system's phones)."""
     call = _lock_call(call_id)
     ensure_participant(call.interaction.conversation, user, allow_closed=True)
+    if call.provider == "cti":
+        raise InvalidState(
+            gettext("This call is on the phone system: answer, hold and hang up on your phone.")
+        )
     return call
 
 
@@ -288,12 +293,13 @@ def call_answer(*, call_id: int, user: AbstractBaseUser) -> VoiceCall:
             raise InvalidState(gettext("The customer answers this call, not you."))
         if call.interaction.agent_id != user.pk:
             raise NotFound(gettext("Call not found."))
-        _connect(call, agent=user)
+        call_connect(call, agent=user)
     return call
 
 
-def _connect(call: VoiceCall, *, agent: AbstractBaseUser) -> None:
-    """An inbound call an agent took: connected now (the customer is already on the line)."""
+def call_connect(call: VoiceCall, *, agent: AbstractBaseUser) -> None:
+    """An inbound call an agent took: connected now (the customer is already on the line).
+    The conversation and the call are locked by the caller."""
     now = timezone.now()
     call.state = VoiceCall.State.CONNECTED
     call.answered_at = call.answered_at or now  # talk time runs from the first answer
@@ -312,7 +318,9 @@ def call_assigned(call: VoiceCall, *, agent_id: int) -> None:
     if call.state not in (VoiceCall.State.QUEUED, VoiceCall.State.RINGING):
         return
     agent = get_user_model().objects.select_related("agent_profile").get(pk=agent_id)
-    _connect(call, agent=agent)
+    if call.kind == VoiceCall.Kind.PHONE:
+        return  # it rings on the agent's phone: the phone system says when it is answered
+    call_connect(call, agent=agent)
 
 
 def call_transferred(
@@ -642,21 +650,28 @@ def call_hold(*, call_id: int, user: AbstractBaseUser, hold: bool) -> VoiceCall:
         _ensure_live(call)
         if call.state == VoiceCall.State.RINGING:
             raise InvalidState(gettext("The customer has not answered yet."))
-        now = timezone.now()
-        if hold and call.state == VoiceCall.State.CONNECTED:
-            call.state = VoiceCall.State.ON_HOLD
-            call.hold_started_at = now
-            _line(call, AgentLine.VOICE_HELD, user)
-        elif not hold and call.state == VoiceCall.State.ON_HOLD:
-            call.hold_seconds = call.total_hold_seconds(now)
-            call.hold_started_at = None
-            call.state = VoiceCall.State.CONNECTED
-            _line(call, AgentLine.VOICE_RESUMED, user)
-        else:
-            return call
-        call.save(update_fields=["state", "hold_started_at", "hold_seconds"])
-        _publish(call)
+        call_hold_set(call, hold=hold, user=user)
     return call
+
+
+def call_hold_set(call: VoiceCall, *, hold: bool, user: AbstractBaseUser | None) -> bool:
+    """Hold or resume a call that is talking (conversation and call locked); False when it is
+    in that state already."""
+    now = timezone.now()
+    if hold and call.state == VoiceCall.State.CONNECTED:
+        call.state = VoiceCall.State.ON_HOLD
+        call.hold_started_at = now
+        _line(call, AgentLine.VOICE_HELD, user)
+    elif not hold and call.state == VoiceCall.State.ON_HOLD:
+        call.hold_seconds = call.total_hold_seconds(now)
+        call.hold_started_at = None
+        call.state = VoiceCall.State.CONNECTED
+        _line(call, AgentLine.VOICE_RESUMED, user)
+    else:
+        return False
+    call.save(update_fields=["state", "hold_started_at", "hold_seconds"])
+    _publish(call)
+    return True
 
 
 def call_dtmf(*, call_id: int, user: AbstractBaseUser, digits: str) -> VoiceCall:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import cti_api, views
 
 urlpatterns = [
     path("voice/conversations/<int:pk>/call/", views.call_start, name="voice-call-start"),
@@ -24,4 +24,6 @@ urlpatterns = [
     path("voice/calls/<int:pk>/merge/", views.call_merge, name="voice-call-merge"),
     path("voice/calls/<int:pk>/recording/", views.recording_chunk, name="voice-recording-chunk"),
     path("voice/recordings/<int:pk>/", views.recording_play, name="voice-recording"),
+    path("api/v1/cti/events/", cti_api.CtiEventApi.as_view(), name="cti-events"),
+    path("api/v1/cti/calls/<str:call_id>/", cti_api.CtiCallApi.as_view(), name="cti-call"),
 ]

@@ -58,7 +58,13 @@ from .handover import (
 from .inbound import InboundRecord, InboundResult, continuation_window, inbound_receive
 from .legs import interaction_open
 from .lifecycle import lifecycle_notify
-from .offers import expired_offer_ids, offer_accept, offer_expire, offer_reject
+from .offers import (
+    expired_offer_ids,
+    interaction_take,
+    offer_accept,
+    offer_expire,
+    offer_reject,
+)
 from .outbound import (
     message_deliver,
     message_retry,
@@ -123,6 +129,7 @@ __all__ = [
     "interaction_enqueue",
     "interaction_open",
     "interaction_pull",
+    "interaction_take",
     "lifecycle_notify",
     "message_deliver",
     "message_retry",

@@ -34,6 +34,12 @@ class InboundRecord:
     When none belongs to the contact, the usual rule applies (the contact's open conversation, or
     one closed within the window).
 
+    ``own_leg``: a new leg even when the channel has an open one (each phone call is its own
+    leg: a second call from the same number is a second call).
+
+    ``external_routing``: a call a phone system (CTI) queues and routes itself: a new leg waits
+    without being offered by our router (the system's events put it on an agent).
+
     ``quiet``: record only (an auto-reply): the message is added to the matching conversation
     without reopening it, queueing or routing anything; with no matching conversation nothing is
     stored (``InboundResult.ignored``).
@@ -52,6 +58,8 @@ class InboundRecord:
     required_skills: dict[str, int] = field(default_factory=dict)
     conversation_ids: list[int] = field(default_factory=list)
     quiet: bool = False
+    external_routing: bool = False
+    own_leg: bool = False
 
 
 @dataclass
@@ -186,7 +194,7 @@ def _inbound_store(record: InboundRecord) -> tuple[Message, bool]:
     if record.customer_address:
         # Two browsers (or phones) of one contact are two legs, not one shared leg.
         open_legs = open_legs.filter(customer_address=record.customer_address)
-    interaction = None if created else open_legs.first()
+    interaction = None if created or record.own_leg else open_legs.first()
     audiences = conversation_audiences(conversation, participant_ids=() if created else None)
     if created:
         realtime.publish(
@@ -320,6 +328,7 @@ def _inbound_interaction(
         conversation.save(update_fields=["agent"])
     interaction.queued_at = now
     interaction.preferred_agent_id = preferred
+    interaction.external_routing = record.external_routing
     queue.interaction_enqueue(interaction=interaction)  # inserts the row
     return interaction
 

@@ -145,50 +145,62 @@ def offer_accept(*, offer_id: int, user: AbstractBaseUser) -> Offer:
         if offer.is_conference:
             handover.conference_join(offer=offer, user=user)
             return offer
-        interaction = offer.interaction
-        interaction.state = Interaction.State.ACTIVE
-        interaction.answered_at = interaction.answered_at or now
-        interaction.save(update_fields=["state", "answered_at"])
-        conversation = interaction.conversation
-        previous_agent_id = conversation.agent_id
-        handed_over = bool(previous_agent_id and previous_agent_id != user.pk)
-        if offer.is_transfer and handed_over:
-            Interaction.objects.filter(pk=interaction.pk).update(transfers=F("transfers") + 1)
-        conversation.agent_id = user.pk
-        conversation.case_state = Conversation.CaseState.OPEN
-        conversation.save(update_fields=["agent", "case_state"])
-        siblings = _siblings_join(interaction, user=user, now=now)
-        if handed_over:
-            conversation.interactions.exclude(state=Interaction.State.ENDED).update(agent=user)
-            system_line_add(
-                conversation=conversation,
-                interaction=interaction,
-                text=SystemLine.JOINED,
-                params={"agent": agent_name(user)},
-            )
-        agent_state.agent_work_state_sync(user_id=user.pk)
-        if handed_over:
-            agent_state.agent_work_state_sync(user_id=previous_agent_id)
-        audiences = conversation_audiences(conversation)
-        if handed_over:
-            audiences.append(realtime.agent_audience(previous_agent_id))
-        realtime.publish(
-            audiences=audiences,
-            type=events.CONVERSATION_ASSIGNED,
-            payload=events.conversation_payload(conversation),
+        interaction_take(
+            interaction=offer.interaction, user=user, now=now, transfer=offer.is_transfer
         )
-        lifecycle_notify(
-            Lifecycle.TRANSFERRED if offer.is_transfer and handed_over else Lifecycle.ASSIGNED,
+    return offer
+
+
+def interaction_take(
+    *, interaction: Interaction, user: AbstractBaseUser, now: datetime, transfer: bool = False
+) -> None:
+    """``interaction`` becomes ``user``'s, and so does its conversation (its other open legs
+    follow them: one conversation, one agent). Called by an accepted offer, or when a phone
+    system put a call on the agent (CTI); the caller holds the conversation's lock.
+    ``transfer``: an agent handed it over (counted as a transfer when it changes hands)."""
+    interaction.state = Interaction.State.ACTIVE
+    interaction.agent_id = user.pk
+    interaction.answered_at = interaction.answered_at or now
+    interaction.save(update_fields=["state", "agent", "answered_at"])
+    conversation = interaction.conversation
+    previous_agent_id = conversation.agent_id
+    handed_over = bool(previous_agent_id and previous_agent_id != user.pk)
+    if transfer and handed_over:
+        Interaction.objects.filter(pk=interaction.pk).update(transfers=F("transfers") + 1)
+    conversation.agent_id = user.pk
+    conversation.case_state = Conversation.CaseState.OPEN
+    conversation.save(update_fields=["agent", "case_state"])
+    siblings = _siblings_join(interaction, user=user, now=now)
+    if handed_over:
+        conversation.interactions.exclude(state=Interaction.State.ENDED).update(agent=user)
+        system_line_add(
             conversation=conversation,
             interaction=interaction,
-            agent_id=user.pk,
-            previous_agent_id=previous_agent_id if handed_over else None,
+            text=SystemLine.JOINED,
+            params={"agent": agent_name(user)},
         )
-        for sibling in siblings:
-            lifecycle_notify(
-                Lifecycle.ASSIGNED, conversation=conversation, interaction=sibling, agent_id=user.pk
-            )
-    return offer
+    agent_state.agent_work_state_sync(user_id=user.pk)
+    if handed_over:
+        agent_state.agent_work_state_sync(user_id=previous_agent_id)
+    audiences = conversation_audiences(conversation)
+    if handed_over:
+        audiences.append(realtime.agent_audience(previous_agent_id))
+    realtime.publish(
+        audiences=audiences,
+        type=events.CONVERSATION_ASSIGNED,
+        payload=events.conversation_payload(conversation),
+    )
+    lifecycle_notify(
+        Lifecycle.TRANSFERRED if transfer and handed_over else Lifecycle.ASSIGNED,
+        conversation=conversation,
+        interaction=interaction,
+        agent_id=user.pk,
+        previous_agent_id=previous_agent_id if handed_over else None,
+    )
+    for sibling in siblings:
+        lifecycle_notify(
+            Lifecycle.ASSIGNED, conversation=conversation, interaction=sibling, agent_id=user.pk
+        )
 
 
 def _siblings_join(

@@ -59,7 +59,9 @@ def route_service(*, service_id: int, limit: int = 500) -> int:
 
 def services_with_waiting() -> list[int]:
     return list(
-        Interaction.objects.filter(state=Interaction.State.QUEUED, service__isnull=False)
+        Interaction.objects.filter(
+            state=Interaction.State.QUEUED, service__isnull=False, external_routing=False
+        )
         .values_list("service_id", flat=True)
         .distinct()
     )
@@ -101,7 +103,9 @@ def _route_pass(*, service_id: int, limit: int) -> int:
     held until the pass commits, so an agent's load read under their lock includes the offers
     made to them earlier in the pass."""
     heads = list(
-        Interaction.objects.filter(service_id=service_id, state=Interaction.State.QUEUED)
+        Interaction.objects.filter(
+            service_id=service_id, state=Interaction.State.QUEUED, external_routing=False
+        )
         .order_by("-priority", "queued_at", "id")
         .values_list("id", "conversation_id")[:QUEUE_SCAN]
     )
@@ -202,6 +206,10 @@ def interaction_pull(*, interaction: Interaction, user: AbstractBaseUser) -> Off
             or interaction.state != Interaction.State.QUEUED
         ):
             raise InvalidState(gettext("This interaction is no longer waiting."))
+        if interaction.external_routing:
+            raise InvalidState(
+                gettext("The phone system routes this call: it rings on the agent it chooses.")
+            )
         if interaction.personal_agent_id and interaction.personal_agent_id != user.pk:
             raise NotFound(gettext("Interaction not found."))
         member = (

@@ -192,6 +192,7 @@ function applyEvent(event) {
     refreshList();
   }
   if (event.type === "offer.created") announceOffer(payload);
+  if (event.type === "voice.screen_pop") screenPop(event);
   if (event.type === "supervisor.whisper") showWhisper(payload);
   if (!timeline || !mine || navigatingAway) return;
   if (event.type === "message.created") appendNewMessages();
@@ -383,6 +384,30 @@ function announceOffer() {
     new Notification(document.title, { body: list.dataset.offerText || "" });
   }
 }
+// A phone call rings on this agent's phone (CTI): the desktop opens the caller's conversation.
+// Once per pop (a fresh page is replayed the last events), only while it is recent, and never
+// over a reply being written (the call is in the list, the draft stays).
+const SCREEN_POP_FRESH_MS = 120000;
+function screenPop(event) {
+  const payload = event.payload || {};
+  const id = Number(payload.conversation_id || 0);
+  if (!id || id === conversationId || !payload.url) return;
+  if (Date.now() - Date.parse(event.at) > SCREEN_POP_FRESH_MS) return;
+  const key = `cc-screen-pop-${event.id}`;
+  try {
+    if (sessionStorage.getItem(key)) return;
+    sessionStorage.setItem(key, "1");
+  } catch (_error) {
+    // no session storage (a private window's quota): pop anyway
+  }
+  if (document.hidden && "Notification" in window && Notification.permission === "granted") {
+    new Notification(document.title, { body: format(TEXT.call_from, { number: payload.number || "" }) });
+  }
+  const draft = composer ? composer.querySelector("textarea") : null;
+  if (draft && draft.value.trim()) return;
+  window.location.assign(payload.url);
+}
+
 if ("Notification" in window && Notification.permission === "default") {
   document.addEventListener("click", () => Notification.requestPermission(), { once: true });
 }

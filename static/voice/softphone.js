@@ -342,7 +342,8 @@ function readBar() {
   bar = document.getElementById("softphone");
   if (!bar) return null;
   const data = bar.dataset;
-  if (!data.callId) return null;
+  // A phone call's audio is on the agent's phone (CTI): the bar only shows its state.
+  if (!data.callId || data.kind === "phone") return null;
   return {
     id: Number(data.callId),
     state: data.state,

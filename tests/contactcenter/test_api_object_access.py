@@ -28,6 +28,7 @@ from tests.factories import (
     InteractionFactory,
     MessageFactory,
     UserFactory,
+    VoiceCallFactory,
 )
 from tests.support.api import api_for
 
@@ -68,7 +69,7 @@ class World:
     outsider: object
     supervisor: object  # supervises service A only
     administrator: object
-    integration: object  # may post into API channels
+    integration: object  # may post into API channels and report phone calls (CTI)
 
 
 def _conversation(world: World):
@@ -132,6 +133,13 @@ def _api_entry_point(world: World):
     return entry_point
 
 
+def _cti_call(world: World):
+    interaction = InteractionFactory(conversation__agent=world.agent_a, channel=Channel.VOICE)
+    return VoiceCallFactory(
+        interaction=interaction, kind="phone", provider="cti", provider_call_id="cti:pbx-1"
+    )
+
+
 def _api_reply(world: World):
     entry_point = _api_entry_point(world)
     interaction = InteractionFactory(
@@ -150,6 +158,7 @@ OWNERS = {
     "api-contact-merge-undo": "supervisor",
     "api-channel-messages": "integration",
     "api-channel-message-status": "integration",
+    "cti-call": "integration",
     "api-supervisor-agent-state": "administrator",
     "api-supervisor-assign": "administrator",
     "api-supervisor-transfer": "administrator",
@@ -207,6 +216,7 @@ OBJECTS: dict[str, tuple[Callable[[World], dict], tuple[str, ...]]] = {
         lambda w: {"slug": (r := _api_reply(w))[0].address, "message_id": r[1].pk},
         BOTH,
     ),
+    "cti-call": (lambda w: {"call_id": _cti_call(w).provider_call_id.removeprefix("cti:")}, BOTH),
     "api-supervisor-agent-state": (lambda w: {"pk": w.agent_b.pk}, OTHER_SUPERVISORS),
     "api-supervisor-assign": (lambda w: {"pk": _waiting_b(w).pk}, OTHER_SUPERVISORS),
     "api-supervisor-transfer": (lambda w: {"pk": _conversation_b(w).pk}, OTHER_SUPERVISORS),
@@ -230,7 +240,8 @@ def test_the_schema_documents_exactly_these_endpoints():
     routes = api_routes()
     documented = schema_operations()
     as_schema = {
-        "/" + route.replace("<id:", "{").replace("<slug:", "{").replace(">", "}")
+        "/"
+        + route.replace("<id:", "{").replace("<slug:", "{").replace("<str:", "{").replace(">", "}")
         for route in routes.values()
     }
     normalized = {path.replace("{id}", "{pk}") for path in documented}
@@ -250,7 +261,9 @@ def test_an_object_endpoint_is_a_404_to_whoever_may_not_see_the_object(
     route_name, agent_a, agent_b, outsider, supervisor, administrator
 ):
     integration = UserFactory(username="integration")
-    integration.user_permissions.add(Permission.objects.get(codename="post_api_inbound"))
+    integration.user_permissions.add(
+        *Permission.objects.filter(codename__in=["post_api_inbound", "report_cti_calls"])
+    )
     world = World(
         agent_a=agent_a,
         agent_b=agent_b,
@@ -263,7 +276,7 @@ def test_an_object_endpoint_is_a_404_to_whoever_may_not_see_the_object(
     kwargs = make_kwargs(world)
     path = reverse(route_name, kwargs=kwargs)
     schema_path = "/" + api_routes()[route_name]
-    for name, converter in (("<id:", "{"), ("<slug:", "{")):
+    for name, converter in (("<id:", "{"), ("<slug:", "{"), ("<str:", "{")):
         schema_path = schema_path.replace(name, converter)
     schema_path = schema_path.replace(">", "}").replace("{pk}", "{id}")
     methods = schema_operations()[schema_path]

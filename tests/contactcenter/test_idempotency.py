@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from drf_spectacular.generators import SchemaGenerator
 
-from channels_app.models import ApiChannelSettings
+from channels_app.models import ApiChannelSettings, CtiEvent
 from contactcenter.api.idempotency import HEADER
 from contactcenter.models import IdempotencyKey, WebhookSubscription
 from contacts.models import Contact, ContactMerge, Identity
@@ -97,6 +97,15 @@ def _api_inbound(agent_a, supervisor):
     return user, "/api/v1/channels/api/bridge/messages/", body, {**body, "message_id": "m-2"}
 
 
+def _cti_event(agent_a, supervisor):
+    EntryPointFactory(channel=Channel.VOICE, address="+14155550100")
+    user = UserFactory(username="pbx-user")
+    user.user_permissions.add(Permission.objects.get(codename="report_cti_calls"))
+    body = {"call_id": "c-1", "event": "new", "sequence": 1, "from": "+14155550123",
+            "to": "+14155550100"}  # fmt: skip
+    return user, "/api/v1/cti/events/", body, {**body, "call_id": "c-2"}
+
+
 def _supervised(agent_a, supervisor, path):
     service = agent_a.agent_profile.services.get()
     conversation = InteractionFactory(
@@ -129,6 +138,7 @@ CASES = [
         _api_inbound,
         lambda: Message.objects.filter(channel="api").count(),
     ),
+    Case("/api/v1/cti/events/", _cti_event, lambda: CtiEvent.objects.count()),
     Case(
         "/api/v1/supervisor/conversations/{id}/barge/",
         _barge,
