@@ -6,6 +6,7 @@ from contactcenter.admin_mixins import AuditedAdmin, ReadOnlyAdmin
 
 from .models import (
     ApiChannelSettings,
+    CallCommand,
     CallLeg,
     CallRecording,
     ChatNotice,
@@ -294,6 +295,19 @@ class CtiEventInline(admin.TabularInline):
         return False
 
 
+class CallCommandInline(admin.TabularInline):
+    """What was asked of the telephony provider for the call, and how it went."""
+
+    model = CallCommand
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "action", "args", "state", "attempts", "error", "done_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(VoiceCall)
 class VoiceCallAdmin(ReadOnlyAdmin):
     """Calls: who was on them, how long they rang, talked and were held (the voice services
@@ -314,4 +328,4 @@ class VoiceCallAdmin(ReadOnlyAdmin):
     list_select_related = ["interaction"]
     search_fields = ["provider_call_id"]
     raw_id_fields = ["interaction", "chat_session"]
-    inlines = [CallLegInline, CallRecordingInline, CtiEventInline]
+    inlines = [CallLegInline, CallRecordingInline, CallCommandInline, CtiEventInline]

@@ -57,5 +57,11 @@ class ChannelsAppConfig(AppConfig):
         register_timeline_extras(Channel.EMAIL, email_timeline_extras)
         register_lifecycle_listener(Channel.VOICE, voice_lifecycle)
         register_timeline_extras(Channel.VOICE, voice_timeline_extras)
+        register_timeline_extras(Channel.VOICEMAIL, voice_timeline_extras)
         register_interaction_timers(Channel.VOICE, call_timers)
         register_event_types(voice_events.CATALOGUE)
+        from contacts.ports import register_phone_dialer
+
+        from .voice.selectors import contact_dial_url
+
+        register_phone_dialer(contact_dial_url)

@@ -68,6 +68,14 @@ class AgentLine:
     VOICE_PHONE_RINGING = system_text(
         "voice_phone_ringing", gettext_noop("The call is ringing on %(name)s's phone.")
     )
+    VOICE_PHONE_NOT_ANSWERED = system_text(
+        "voice_phone_not_answered",
+        gettext_noop("%(name)s's phone did not answer: the call waits in the queue again."),
+    )
+    VOICE_COMMAND_FAILED = system_text(
+        "voice_command_failed",
+        gettext_noop("The phone system did not carry out the request: %(reason)s"),
+    )
     VOICE_ABANDONED = system_text(
         "voice_abandoned", gettext_noop("The customer hung up before an agent answered.")
     )

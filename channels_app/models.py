@@ -598,6 +598,7 @@ class VoiceCall(models.Model):
         NO_ANSWER = "no_answer", _("No answer")
         CUSTOMER_GONE = "customer_gone", _("The customer's browser went away")
         AGENT_GONE = "agent_gone", _("The agent's desktop went away")
+        VOICEMAIL = "voicemail", _("A voicemail")
         ENDED = "ended", _("Ended with the conversation")
 
     interaction = models.OneToOneField(
@@ -617,6 +618,11 @@ class VoiceCall(models.Model):
     #: The highest sequence number of the provider's events applied to the call (hold, resume,
     #: transfers): an older event that arrives late is kept but changes nothing.
     provider_sequence = models.BigIntegerField(default=0)
+    #: The provider's last reported status of the customer's call leg (Twilio's CallStatus),
+    #: kept so callbacks move it forward only.
+    provider_status = models.CharField(max_length=20, blank=True)
+    #: The agent's line as the provider reported it: muted (Twilio calls).
+    agent_muted = models.BooleanField(default=False)
     state = models.CharField(max_length=10, choices=State.choices, default=State.RINGING)
     end_reason = models.CharField(max_length=14, choices=EndReason.choices, blank=True)
     recording_mode = models.CharField(max_length=10, default="off")
@@ -717,6 +723,8 @@ class CallRecording(models.Model):
     segment = models.CharField(max_length=40)
     file = models.FileField(upload_to=call_recording_path)
     content_type = models.CharField(max_length=100, default="audio/webm")
+    #: Where the telephony provider keeps it (fetched once into ``file``).
+    source_url = models.CharField(max_length=2000, blank=True)
     chunks = models.PositiveIntegerField(default=0)
     size = models.PositiveBigIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
@@ -768,3 +776,35 @@ class CtiEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.call_ref} {self.event} #{self.sequence}"
+
+
+class CallCommand(models.Model):
+    """A control of a phone call sent to the telephony provider (connect the agent, hold,
+    resume, mute, hang up, transfer, dial): kept until the provider took it, so a worker or a
+    provider that fails does not lose it. A call's commands run one at a time, in order; a
+    transient failure is retried with backoff (``OUTBOUND_MAX_RETRIES``), a permanent one is
+    written in the timeline. The call's state follows the provider's callbacks, never a
+    command's success."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    call = models.ForeignKey(VoiceCall, on_delete=models.CASCADE, related_name="commands")
+    action = models.CharField(max_length=20)
+    args = models.JSONField(default=dict, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("call command")
+        verbose_name_plural = _("call commands")
+        indexes = [models.Index(fields=["state", "created_at"], name="call_command_pending")]
+
+    def __str__(self) -> str:
+        return f"{self.action} ({self.get_state_display()}) of call #{self.call_id}"

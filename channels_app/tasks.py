@@ -85,3 +85,67 @@ def voice_calls_gone() -> dict:
         if side:
             done[side] += 1
     return done
+
+
+VOICE_COMMANDS_RUN = "channels_app.tasks.voice_commands_run"
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def voice_commands_run(call_id: int) -> str:
+    """Send a phone call's pending controls to the provider, in order; a transient failure runs
+    the task again with backoff (the sweep finds a lost one)."""
+    from contactcenter.jobs import enqueue
+    from conversations.tasks import retry_countdown
+
+    from .voice import phone
+
+    outcome = phone.commands_run(call_id=call_id)
+    if outcome == "retry":
+        attempts = phone.command_attempts(call_id=call_id)
+        enqueue(VOICE_COMMANDS_RUN, call_id, countdown=retry_countdown(attempts))
+    return outcome
+
+
+@shared_task(ignore_result=True)
+def voice_commands_sweep() -> int:
+    """Beat: calls whose commands wait longer than ``OUTBOUND_STUCK_SECONDS`` (a lost task, a
+    worker that died) are run again."""
+    from datetime import timedelta
+
+    from django.conf import settings
+
+    from contactcenter.jobs import enqueue
+
+    from .voice import phone
+
+    stuck = phone.commands_stuck(older_than=timedelta(seconds=settings.OUTBOUND_STUCK_SECONDS))
+    return sum(bool(enqueue(VOICE_COMMANDS_RUN, call_id)) for call_id in stuck)
+
+
+VOICE_RECORDING_FETCH = "channels_app.tasks.voice_recording_fetch"
+
+
+RECORDING_FETCH_ATTEMPTS = 8
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def voice_recording_fetch(recording_id: int, attempt: int = 1) -> bool:
+    """Download a phone call's recording from the provider into our storage (tried again with
+    backoff while the provider is unreachable or still processing it)."""
+    from contactcenter.jobs import enqueue
+    from conversations.tasks import retry_countdown
+
+    from .voice import phone
+    from .voice.telephony import TelephonyError
+
+    try:
+        return phone.recording_fetch(recording_id=recording_id)
+    except TelephonyError as exc:
+        if not exc.transient or attempt >= RECORDING_FETCH_ATTEMPTS:
+            logger.warning("recording %s could not be fetched: %s", recording_id, exc)
+            return False
+        logger.info("recording %s not fetched yet (%s): trying again", recording_id, exc)
+        enqueue(
+            VOICE_RECORDING_FETCH, recording_id, attempt + 1, countdown=retry_countdown(attempt)
+        )
+        return False

@@ -281,6 +281,8 @@ CELERY_TASK_ROUTES = {
     "channels_app.tasks.email_poll_mailbox": {"queue": "outbound"},
     "channels_app.tasks.voice_ring_timeout": {"queue": "realtime"},
     "channels_app.tasks.voice_calls_gone": {"queue": "realtime"},
+    "channels_app.tasks.voice_commands_run": {"queue": "realtime"},
+    "channels_app.tasks.voice_commands_sweep": {"queue": "realtime"},
 }
 # Beat: every interval times BEAT_INTERVAL_SCALE (fault tests run the sweeps more often).
 BEAT_INTERVAL_SCALE = float(os.environ.get("BEAT_INTERVAL_SCALE", "1"))
@@ -299,6 +301,7 @@ _BEAT = {
     "close-resolved-cases": ("conversations.tasks.close_resolved_cases", 60.0),
     "voice-recordings-retention": ("channels_app.tasks.voice_recordings_expire", 3600.0),
     "voice-calls-gone": ("channels_app.tasks.voice_calls_gone", 15.0),
+    "voice-commands-sweep": ("channels_app.tasks.voice_commands_sweep", 30.0),
     "email-poll-mailboxes": (
         "channels_app.tasks.email_poll_mailboxes",
         float(os.environ.get("EMAIL_IMAP_POLL_SECONDS", "60")),
@@ -489,6 +492,10 @@ TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
 TWILIO_API_BASE_URL = os.environ.get("TWILIO_API_BASE_URL", "")
 # Public base URL Twilio should call back (status callbacks); defaults to the request's host.
 PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
+# What a caller waiting for an agent (or on hold) hears: Twilio's own hold music by default.
+TWILIO_HOLD_MUSIC_URL = os.environ.get(
+    "TWILIO_HOLD_MUSIC_URL", "http://com.twilio.music.classical.s3.amazonaws.com/BusyStrings.mp3"
+)
 # A new inbound from a contact joins their conversation closed less than this ago (per channel).
 CONTINUATION_WINDOW_SECONDS = {
     "voice": int(os.environ.get("CONTINUATION_WINDOW_VOICE", "600")),
@@ -496,6 +503,7 @@ CONTINUATION_WINDOW_SECONDS = {
     "sms": int(os.environ.get("CONTINUATION_WINDOW_SMS", str(12 * 3600))),
     "email": int(os.environ.get("CONTINUATION_WINDOW_EMAIL", str(30 * 24 * 3600))),
     "api": int(os.environ.get("CONTINUATION_WINDOW_API", str(12 * 3600))),
+    "voicemail": int(os.environ.get("CONTINUATION_WINDOW_VOICEMAIL", str(12 * 3600))),
 }
 # Omnichannel capacity, percent of an agent (per-agent overrides on the agent profile).
 # Web calls: how long the customer's widget rings, and the STUN/TURN servers browsers use
@@ -506,8 +514,15 @@ VOICE_RING_SECONDS = int(os.environ.get("VOICE_RING_SECONDS", "45"))
 VOICE_PARTY_GONE_SECONDS = int(os.environ.get("VOICE_PARTY_GONE_SECONDS", "60"))
 WEBRTC_ICE_SERVERS = json.loads(os.environ.get("WEBRTC_ICE_SERVERS", "[]") or "[]")
 
-CAPACITY_SHARE = {"voice": 100, "chat": 25, "sms": 25, "email": 25, "api": 25}
-CAPACITY_SPARE_NEEDED = {"voice": 50, "chat": 25, "sms": 25, "email": 100, "api": 25}
+CAPACITY_SHARE = {"voice": 100, "chat": 25, "sms": 25, "email": 25, "api": 25, "voicemail": 25}
+CAPACITY_SPARE_NEEDED = {
+    "voice": 50,
+    "chat": 25,
+    "sms": 25,
+    "email": 100,
+    "api": 25,
+    "voicemail": 100,
+}
 # A returning customer is offered first to their last agent within this time of the last contact.
 ROUTING_CONTINUATION_SECONDS = int(os.environ.get("ROUTING_CONTINUATION_SECONDS", str(24 * 3600)))
 # Chats to an agent who just became Ready: at most one per step during the ramp-up interval.

@@ -143,3 +143,17 @@ def register_viewer_check(check: Callable[["AbstractBaseUser"], bool]) -> None:
 
 def is_contact_viewer(user: "AbstractBaseUser") -> bool:
     return any(check(user) for check in _viewer_checks)
+
+
+_phone_dialer: Callable[["AbstractBaseUser", int], str | None] | None = None
+
+
+def register_phone_dialer(dialer: Callable[["AbstractBaseUser", int], str | None]) -> None:
+    """``dialer(user, contact_id)`` is the URL the contact page POSTs a ``number`` to for the user
+    to call it by phone, or None when they cannot (no telephony, no phone of theirs)."""
+    global _phone_dialer
+    _phone_dialer = dialer
+
+
+def phone_dial_url(user: "AbstractBaseUser", contact_id: int) -> str | None:
+    return _phone_dialer(user, contact_id) if _phone_dialer else None

@@ -99,6 +99,7 @@ def _render_detail(
         "identity_form": identity_form or IdentityForm(),
         "identity_conflict": identity_conflict.extra if identity_conflict else None,
         "activities": _activities(request, contact),
+        "dial_url": ports.phone_dial_url(request.user, contact.pk),
         "merges": selectors.contact_merges(contact=contact),
         **_permissions(request),
     }

@@ -14,6 +14,7 @@ class Channel(models.TextChoices):
     SMS = "sms", _("SMS")
     EMAIL = "email", _("Email")
     API = "api", _("API channel")
+    VOICEMAIL = "voicemail", _("Voicemail")
 
 
 class Service(models.Model):
@@ -51,6 +52,30 @@ class Service(models.Model):
         _("recording retention (days)"),
         default=90,
         help_text=_("Recordings older than this are deleted. 0 keeps them."),
+    )
+    voice_language = models.CharField(
+        _("language of phone prompts"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        help_text=_(
+            "What callers hear: the greeting, their place in the queue, the closed message."
+        ),
+    )
+    voice_greeting = models.CharField(
+        _("phone greeting"),
+        max_length=500,
+        blank=True,
+        help_text=_("Said when a caller reaches the service. Empty: a standard greeting."),
+    )
+    voice_closed_message = models.CharField(
+        _("closed message"),
+        max_length=500,
+        blank=True,
+        help_text=_(
+            "Said outside business hours before the caller leaves a voicemail. Empty: a standard "
+            "message."
+        ),
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -320,6 +345,15 @@ class AgentProfile(models.Model):
         _("Ready on login"),
         default=False,
         help_text=_("Logging in makes the agent Ready (otherwise Not Ready)."),
+    )
+    voice_endpoint = models.CharField(
+        _("phone for Twilio calls"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "Where Twilio rings this agent for phone calls: a phone number (+14155550123), a SIP "
+            "address (sip:201@pbx.example.com) or a Twilio Voice SDK client (client:alex)."
+        ),
     )
     extension = models.CharField(
         _("phone extension"),

@@ -17,6 +17,14 @@ from conversations.models import Channel, Message
 from conversations.services import message_status_update
 
 from ..services import InboundSms, sms_receive
+from ..twilio_webhooks import (
+    DIGITS,
+    check_encoding,
+    check_fields,
+    check_sid,
+    forbidden,
+    refused,
+)
 from .adapters import TWILIO_STATUS
 from .twilio_signature import twilio_request_is_valid
 
@@ -24,92 +32,23 @@ logger = logging.getLogger(__name__)
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 MAX_MEDIA = 10
-FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
-FORM_CONTENT_TYPES = (FORM_CONTENT_TYPE, "multipart/form-data")
-SID = re.compile(r"^[A-Za-z0-9]{2,64}$")
 CONTENT_TYPE = re.compile(r"^[A-Za-z0-9!#$&^_.+-]{1,64}/[A-Za-z0-9!#$&^_.+-]{1,64}$")
 ERROR_CODE = re.compile(r"^[0-9]{0,10}$")
-DIGITS = re.compile(r"^[0-9]{1,10}$")
-#: Longest accepted value per field (Twilio's own limits, with room).
-MAX_LENGTH = {
-    "MessageSid": 64,
-    "SmsSid": 64,
-    "AccountSid": 64,
-    "MessagingServiceSid": 64,
-    "From": 40,
-    "To": 40,
-    "Body": 1600,
-    "NumMedia": 2,
-    "MessageStatus": 20,
-    "SmsStatus": 20,
-    "ErrorCode": 10,
-    "ErrorMessage": 500,
-}
-DEFAULT_MAX_LENGTH = 2000  # MediaUrlN and anything else Twilio adds (FromCity, ApiVersion...)
-
-
-def _forbidden(request: HttpRequest) -> HttpResponse:
-    logger.warning("rejected Twilio webhook with a bad or missing signature: %s", request.path)
-    return JsonResponse(
-        error_body("forbidden", "Invalid or missing X-Twilio-Signature."), status=403
-    )
-
-
-def _refused(exc: DomainError, request: HttpRequest) -> HttpResponse:
-    logger.warning("Twilio webhook %s refused: %s", request.path, exc.message)
-    return JsonResponse(exc.as_dict(), status=exc.status_code)
-
-
-def _check_encoding(request: HttpRequest) -> None:
-    """Only a UTF-8 form body is read (Django refuses other charsets for forms)."""
-    if request.content_type not in FORM_CONTENT_TYPES:
-        raise ValidationError(f"Expected {FORM_CONTENT_TYPE}.", field="Content-Type")
-    if request.content_type != FORM_CONTENT_TYPE:
-        return
-    charset = (request.content_params.get("charset") or "utf-8").lower()
-    if charset not in ("utf-8", "utf8"):
-        raise ValidationError(
-            f"The form must be UTF-8 encoded, not {charset[:40]}.", field="Content-Type"
-        )
-
-
-def _check_fields(data) -> None:
-    """Length and characters of every field: nothing longer than its column or limit, no NUL
-    or other control characters (a database cannot store NUL)."""
-    for name, values in data.lists():
-        if len(name) > 64:
-            raise ValidationError("Unexpected field name.", field=name[:64])
-        limit = MAX_LENGTH.get(name, DEFAULT_MAX_LENGTH)
-        for value in values:
-            if len(value) > limit:
-                raise ValidationError(f"Longer than {limit} characters ({len(value)}).", field=name)
-            allowed_controls = "\n\r\t" if name == "Body" else ""
-            if any(ord(ch) < 32 and ch not in allowed_controls for ch in value) or "\x7f" in value:
-                raise ValidationError("Contains control characters.", field=name)
-
-
-def _check_sid(data, name: str) -> str:
-    value = data.get(name, "")
-    if not value:
-        raise ValidationError("Missing.", field=name)
-    if not SID.match(value):
-        raise ValidationError("Not a Twilio id (letters and digits).", field=name)
-    return value
 
 
 @csrf_exempt
 @require_POST
 def sms_inbound(request: HttpRequest) -> HttpResponse:
     try:
-        _check_encoding(request)
+        check_encoding(request)
     except DomainError as exc:
-        return _refused(exc, request)
+        return refused(exc, request)
     if not twilio_request_is_valid(request):
-        return _forbidden(request)
+        return forbidden(request)
     data = request.POST
     try:
-        _check_fields(data)
-        message_sid = _check_sid(data, "MessageSid")
+        check_fields(data)
+        message_sid = check_sid(data, "MessageSid")
         num_media_text = data.get("NumMedia") or "0"
         if not DIGITS.match(num_media_text):
             raise ValidationError("Not a number.", field="NumMedia")
@@ -134,7 +73,7 @@ def sms_inbound(request: HttpRequest) -> HttpResponse:
             )
         )
     except DomainError as exc:
-        return _refused(exc, request)
+        return refused(exc, request)
     return HttpResponse(EMPTY_TWIML, content_type="text/xml")
 
 
@@ -142,15 +81,15 @@ def sms_inbound(request: HttpRequest) -> HttpResponse:
 @require_POST
 def sms_status(request: HttpRequest) -> HttpResponse:
     try:
-        _check_encoding(request)
+        check_encoding(request)
     except DomainError as exc:
-        return _refused(exc, request)
+        return refused(exc, request)
     if not twilio_request_is_valid(request):
-        return _forbidden(request)
+        return forbidden(request)
     data = request.POST
     try:
-        _check_fields(data)
-        sid = _check_sid(data, "MessageSid")
+        check_fields(data)
+        sid = check_sid(data, "MessageSid")
         status = TWILIO_STATUS.get(data.get("MessageStatus", "").lower())
         if status is None:
             raise ValidationError("Missing or unknown.", field="MessageStatus")
@@ -161,7 +100,7 @@ def sms_status(request: HttpRequest) -> HttpResponse:
         if raw_id and not DIGITS.match(raw_id):
             raise ValidationError("Not a message id.", field="message")
     except DomainError as exc:
-        return _refused(exc, request)
+        return refused(exc, request)
     message_id = _message_id_for_callback(raw_id, sid)
     if message_id is None:
         logger.warning("status callback for unknown message %s", sid)

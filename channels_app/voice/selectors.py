@@ -3,12 +3,14 @@
 import time
 
 from django.conf import settings
+from django.urls import reverse
 from django.utils.translation import gettext
 
-from conversations.models import AgentProfile
+from contacts.models import Identity
+from conversations.models import AgentProfile, Channel
 from conversations.ports import InteractionTimer
 
-from ..models import VoiceCall
+from ..models import EntryPoint, VoiceCall
 
 
 def server_time_ms() -> int:
@@ -58,6 +60,11 @@ def softphone_for(*, conversation, user, chat_open: bool) -> dict:
         "owner": _name(call.interaction.agent) if call else "",
         "colleagues": _colleagues(user) if mine and not call.consult_state else [],
         "can_call": call is None and chat_open and conversation.status == "open",
+        "dial_numbers": _dial_numbers(conversation, user) if call is None else [],
+        # A Twilio call the agent answered: their phone is being rung into it.
+        "connecting": bool(
+            call and call.provider == "twilio" and call.commands.filter(action="connect").exists()
+        ),
         "ice_servers": settings.WEBRTC_ICE_SERVERS,
     }
 
@@ -78,6 +85,34 @@ def call_timers(interactions: list) -> dict[int, list[InteractionTimer]]:
                 items.append(InteractionTimer(gettext("On hold"), call.hold_started_at, "hold"))
         timers[call.interaction_id] = items
     return timers
+
+
+def can_dial(user) -> bool:
+    """The agent may call customers' phones: Twilio (or the demo's phone simulator), a voice
+    number to call from, and a phone of theirs for Twilio to ring first."""
+    if not (settings.TWILIO_ACCOUNT_SID or settings.DEMO_MODE):
+        return False
+    profile = getattr(user, "agent_profile", None)
+    if not (profile and profile.voice_endpoint):
+        return False
+    return EntryPoint.objects.filter(channel=Channel.VOICE, active=True).exists()
+
+
+def contact_dial_url(user, contact_id: int) -> str | None:
+    """The contact page's *Call* (the contacts app's phone dialer port)."""
+    return reverse("voice-contact-dial", args=[contact_id]) if can_dial(user) else None
+
+
+def _dial_numbers(conversation, user) -> list[str]:
+    """The contact's numbers the agent may call through Twilio from this conversation (none when
+    Twilio, a voice number or the agent's phone is missing)."""
+    if conversation.status != "open" or not can_dial(user):
+        return []
+    return list(
+        Identity.objects.filter(contact_id=conversation.contact_id, kind=Identity.Kind.PHONE)
+        .order_by("-id")
+        .values_list("value", flat=True)[:3]
+    )
 
 
 def _colleagues(user) -> list:

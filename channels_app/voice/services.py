@@ -50,9 +50,12 @@ from ..models import CallLeg, CallRecording, ChatSession, VoiceCall, chat_audien
 from ..webchat.config import chat_config
 from ..webchat.services import session_identities
 from . import events
+from .commands import command_add
 from .selectors import customer_call_view, live_call_for_session, server_time_ms
 
 RING_TIMEOUT_TASK = "channels_app.tasks.voice_ring_timeout"
+CTI = "cti"
+TWILIO = "twilio"
 TALKING = (VoiceCall.State.CONNECTED, VoiceCall.State.ON_HOLD)
 SIGNAL_KINDS = ("offer", "answer", "ice", "renegotiate")
 PEER = re.compile(r"^[A-Za-z0-9_-]{4,40}$")
@@ -293,6 +296,12 @@ def call_answer(*, call_id: int, user: AbstractBaseUser) -> VoiceCall:
             raise InvalidState(gettext("The customer answers this call, not you."))
         if call.interaction.agent_id != user.pk:
             raise NotFound(gettext("Call not found."))
+        if call.provider == TWILIO:
+            # Twilio rings the agent's phone into the call; its callbacks say when it is answered.
+            ringing = call.commands.filter(action="connect").exclude(state="failed")
+            if not ringing.exists():
+                command_add(call, "connect", agent_id=user.pk)
+            return call
         call_connect(call, agent=user)
     return call
 
@@ -318,8 +327,11 @@ def call_assigned(call: VoiceCall, *, agent_id: int) -> None:
     if call.state not in (VoiceCall.State.QUEUED, VoiceCall.State.RINGING):
         return
     agent = get_user_model().objects.select_related("agent_profile").get(pk=agent_id)
-    if call.kind == VoiceCall.Kind.PHONE:
+    if call.provider == CTI:
         return  # it rings on the agent's phone: the phone system says when it is answered
+    if call.provider == TWILIO:
+        command_add(call, "connect", agent_id=agent.pk)
+        return
     call_connect(call, agent=agent)
 
 
@@ -341,7 +353,8 @@ def call_transferred(
     users = get_user_model().objects.select_related("agent_profile")
     previous = users.filter(pk=previous_agent_id).first() if previous_agent_id else None
     call.interaction.agent_id = agent_id  # the listener runs before the interaction is saved
-    if call.consult_agent_id and call.consult_agent_id == agent_id:
+    consulted = bool(call.consult_agent_id and call.consult_agent_id == agent_id)
+    if consulted:
         # The consulted colleague takes the call: their consultation leg ends, their call starts.
         call.legs.filter(party=CallLeg.Party.CONSULTED, left_at__isnull=True).update(left_at=now)
         _consult_clear(call)
@@ -370,6 +383,13 @@ def call_transferred(
         )
     # The agent who had the call hears of it too: their desktop drops the audio.
     _publish(call, also=[realtime.agent_audience(previous_agent_id)] if previous_agent_id else [])
+    if call.provider == TWILIO:
+        if agent_id and consulted:  # already in the conference: the first agent leaves it
+            command_add(call, "drop", agent_id=previous_agent_id)
+        elif agent_id:
+            command_add(call, "transfer", agent_id=agent_id, previous_agent_id=previous_agent_id)
+        else:
+            command_add(call, "requeue", previous_agent_id=previous_agent_id)
 
 
 # --- Consulting another agent, conference ----------------------------------------------------
@@ -415,7 +435,10 @@ def call_consult(*, call_id: int, user: AbstractBaseUser, target_id: int) -> Voi
             interaction_id=call.interaction_id,
         )
         now = timezone.now()
-        if call.state == VoiceCall.State.CONNECTED:
+        if call.provider == TWILIO:
+            if call.state == VoiceCall.State.CONNECTED:
+                command_add(call, "hold", on=True)  # the conference's callback holds the call
+        elif call.state == VoiceCall.State.CONNECTED:
             call.state = VoiceCall.State.ON_HOLD
             call.hold_started_at = now
         call.consult_agent = target
@@ -483,6 +506,10 @@ def call_consult_transfer(*, call_id: int, user: AbstractBaseUser) -> VoiceCall:
 
 
 def _hold_locked(call: VoiceCall) -> None:
+    if call.provider == TWILIO:
+        if call.state == VoiceCall.State.CONNECTED:
+            command_add(call, "hold", on=True)
+        return
     if call.state == VoiceCall.State.CONNECTED:
         call.state = VoiceCall.State.ON_HOLD
         call.hold_started_at = timezone.now()
@@ -490,6 +517,11 @@ def _hold_locked(call: VoiceCall) -> None:
 
 
 def _resume_locked(call: VoiceCall) -> None:
+    if call.provider == TWILIO:
+        # Twilio takes the customer off hold; the conference's callback resumes the call. (A
+        # hold still on its way is taken back by this command, sent after it.)
+        command_add(call, "hold", on=False)
+        return
     if call.state == VoiceCall.State.ON_HOLD:
         call.hold_seconds = call.total_hold_seconds()
         call.hold_started_at = None
@@ -514,6 +546,8 @@ def consult_joined(call: VoiceCall, *, agent_id: int) -> None:
     call.consult_state = "talking"
     call.save(update_fields=["consult_state"])
     CallLeg.objects.create(call=call, party=CallLeg.Party.CONSULTED, agent_id=agent_id)
+    if call.provider == TWILIO:  # the colleague's phone is rung into the call's conference
+        command_add(call, "consult", agent_id=agent_id)
     _publish(call)
 
 
@@ -528,6 +562,8 @@ def consult_left(call: VoiceCall, *, agent_id: int) -> None:
     leg = legs.order_by("-joined_at").first()
     legs.update(left_at=now)
     _consult_clear(call)
+    if call.provider == TWILIO and leg is not None:
+        command_add(call, "drop", agent_id=agent_id)
     if leg is not None:
         talked = _minutes(max(0, int((now - leg.joined_at).total_seconds())))
         _line(call, AgentLine.VOICE_CONSULT_LEFT, target=agent_name(colleague), duration=talked)
@@ -552,18 +588,25 @@ def web_call_answer(*, call_id: int, session_id: int, visitor_id: str) -> VoiceC
             raise InvalidState(gettext("You are calling us: an agent will answer."))
         if call.state != VoiceCall.State.RINGING:
             return call
-        now = timezone.now()
-        call.state = VoiceCall.State.CONNECTED
-        call.answered_at = now
-        call.save(update_fields=["state", "answered_at"])
-        Interaction.objects.filter(pk=call.interaction_id).update(answered_at=now)
-        call.interaction.answered_at = now
-        CallLeg.objects.create(call=call, party=CallLeg.Party.CUSTOMER, joined_at=now)
-        _line(call, AgentLine.VOICE_ANSWERED)
-        if call.recording_mode != "off":
-            _line(call, AgentLine.VOICE_RECORDED)
-        _publish(call)
+        call_answered(call)
     return call
+
+
+def call_answered(call: VoiceCall) -> None:
+    """The customer answered a call we made (conversation and call locked)."""
+    now = timezone.now()
+    call.state = VoiceCall.State.CONNECTED
+    call.answered_at = now
+    call.save(update_fields=["state", "answered_at"])
+    Interaction.objects.filter(pk=call.interaction_id).update(answered_at=now)
+    call.interaction.answered_at = now
+    customer_legs = call.legs.filter(party=CallLeg.Party.CUSTOMER, left_at__isnull=True)
+    if not customer_legs.update(joined_at=now):
+        CallLeg.objects.create(call=call, party=CallLeg.Party.CUSTOMER, joined_at=now)
+    _line(call, AgentLine.VOICE_ANSWERED)
+    if call.recording_mode != "off":
+        _line(call, AgentLine.VOICE_RECORDED)
+    _publish(call)
 
 
 def web_call_decline(*, call_id: int, session_id: int, visitor_id: str) -> VoiceCall:
@@ -650,6 +693,10 @@ def call_hold(*, call_id: int, user: AbstractBaseUser, hold: bool) -> VoiceCall:
         _ensure_live(call)
         if call.state == VoiceCall.State.RINGING:
             raise InvalidState(gettext("The customer has not answered yet."))
+        if call.provider == TWILIO:
+            if call.state in TALKING:  # the conference's callback moves the call
+                command_add(call, "hold", on=hold)
+            return call
         call_hold_set(call, hold=hold, user=user)
     return call
 
@@ -674,6 +721,21 @@ def call_hold_set(call: VoiceCall, *, hold: bool, user: AbstractBaseUser | None)
     return True
 
 
+def call_mute(*, call_id: int, user: AbstractBaseUser, mute: bool) -> VoiceCall:
+    """Mute the agent's line of a phone call at the provider (a web call's microphone is muted
+    in the agent's browser)."""
+    with transaction.atomic():
+        call = _lock_call_of_agent(call_id=call_id, user=user)
+        _ensure_live(call)
+        if call.provider != TWILIO:
+            raise InvalidState(gettext("Mute this call with the Mute button of your browser."))
+        if call.interaction.agent_id != user.pk:
+            raise NotFound(gettext("Call not found."))
+        if call.agent_muted != mute:
+            command_add(call, "mute", agent_id=user.pk, on=mute)
+    return call
+
+
 def call_dtmf(*, call_id: int, user: AbstractBaseUser, digits: str) -> VoiceCall:
     """Keys the agent pressed on the call's keypad (also played in the call by the browser),
     written in the timeline."""
@@ -692,6 +754,11 @@ def call_dtmf(*, call_id: int, user: AbstractBaseUser, digits: str) -> VoiceCall
 def call_hang_up(*, call_id: int, user: AbstractBaseUser) -> VoiceCall:
     with transaction.atomic():
         call = _lock_call_of_agent(call_id=call_id, user=user)
+        if call.provider == TWILIO and call.is_live:
+            # Twilio hangs up; the call ends when its status callback says so.
+            if not call.commands.filter(action="hang_up", state="pending").exists():
+                command_add(call, "hang_up")
+            return call
         if call.is_live:
             interaction_end(
                 interaction=call.interaction, reason=VoiceCall.EndReason.AGENT, abandoned=False
@@ -727,6 +794,14 @@ def call_ended(call: VoiceCall, *, reason: str, user: AbstractBaseUser | None = 
     call.ended_at = now
     call.save(update_fields=["state", "end_reason", "ended_at", "hold_started_at", "hold_seconds"])
     call.legs.filter(left_at__isnull=True).update(left_at=now)
+    if call.provider == TWILIO and call.provider_status not in (
+        "completed",
+        "busy",
+        "no-answer",
+        "failed",
+        "canceled",
+    ):
+        command_add(call, "hang_up")  # ended here (End, a supervisor): the caller too
     times = {"duration": _minutes(call.talk_seconds(now)), "hold": _minutes(call.hold_seconds)}
     if call.answered_at is None:
         if call.interaction.direction == Interaction.Direction.INBOUND:

@@ -3,18 +3,19 @@ recordings, served only to those who may see the call's conversation."""
 
 import json
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
-from contactcenter.exceptions import ValidationError
+from contactcenter.exceptions import DomainError, ValidationError
 from contactcenter.http import domain_errors_as_json
 from conversations.selectors import conversation_get_for_agent
 
 from ..models import CallRecording
-from . import services
+from . import phone, services
 
 
 def _json(request: HttpRequest) -> dict:
@@ -42,6 +43,33 @@ def call_start(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 @domain_errors_as_json
+def phone_call_start(request: HttpRequest, pk: int) -> HttpResponse:
+    """Click-to-call: Twilio rings the agent's phone, then the customer's number."""
+    number = _json(request).get("number", "")
+    if not isinstance(number, str):
+        raise ValidationError(gettext("Give the number as text."), field="number")
+    call = phone.phone_call_start(conversation_id=pk, user=request.user, number=number)
+    return JsonResponse({"call": services.call_payload(call)}, status=201)
+
+
+@login_required
+@require_POST
+def contact_call(request: HttpRequest, pk: int) -> HttpResponse:
+    """The contact page's *Call*: a conversation of the agent with the contact holds the call
+    (their open one, else a new one); the agent lands on it."""
+    try:
+        call = phone.phone_call_contact(
+            contact_id=pk, user=request.user, number=request.POST.get("number", "")
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("contact-detail", pk)
+    return redirect("conversation-detail", call.interaction.conversation_id)
+
+
+@login_required
+@require_POST
+@domain_errors_as_json
 def call_answer(request: HttpRequest, pk: int) -> HttpResponse:
     return _call(services.call_answer(call_id=pk, user=request.user))
 
@@ -58,6 +86,20 @@ def call_hold(request: HttpRequest, pk: int) -> HttpResponse:
 @domain_errors_as_json
 def call_resume(request: HttpRequest, pk: int) -> HttpResponse:
     return _call(services.call_hold(call_id=pk, user=request.user, hold=False))
+
+
+@login_required
+@require_POST
+@domain_errors_as_json
+def call_mute(request: HttpRequest, pk: int) -> HttpResponse:
+    return _call(services.call_mute(call_id=pk, user=request.user, mute=True))
+
+
+@login_required
+@require_POST
+@domain_errors_as_json
+def call_unmute(request: HttpRequest, pk: int) -> HttpResponse:
+    return _call(services.call_mute(call_id=pk, user=request.user, mute=False))
 
 
 @login_required
@@ -148,6 +190,8 @@ def recording_play(request: HttpRequest, pk: int) -> HttpResponse:
     """A recording, to those who may open its conversation (others: 404)."""
     recording = get_object_or_404(CallRecording.objects.select_related("call__interaction"), pk=pk)
     conversation_get_for_agent(user=request.user, pk=recording.call.interaction.conversation_id)
+    if not recording.size:
+        raise Http404(gettext("This recording is still being fetched from the phone system."))
     response = FileResponse(recording.file.open("rb"), content_type=recording.content_type)
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"

@@ -56,7 +56,7 @@ from .handover import (
     transfer_to_service,
 )
 from .inbound import InboundRecord, InboundResult, continuation_window, inbound_receive
-from .legs import interaction_open
+from .legs import conversation_start, interaction_open
 from .lifecycle import lifecycle_notify
 from .offers import (
     expired_offer_ids,
@@ -117,6 +117,7 @@ __all__ = [
     "conversation_leave",
     "conversation_monitor",
     "conversation_move",
+    "conversation_start",
     "conversation_whisper",
     "conversation_wrap_up",
     "disconnected_agent_ids",

@@ -1,14 +1,17 @@
 """Opening a new channel leg inside a conversation the agent handles (an SMS during a chat, a call
-to the customer in the browser)."""
+to the customer in the browser), and a new conversation an agent starts with a contact."""
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from contactcenter import realtime
+from contactcenter.exceptions import NotFound
 
 from .. import events
-from ..models import Conversation, Interaction
+from ..models import AgentProfile, Conversation, Interaction, Service
 from ..selectors import conversation_audiences
+from . import agent_state
 
 
 def interaction_open(
@@ -43,3 +46,33 @@ def interaction_open(
         payload=events.interaction_payload(interaction),
     )
     return interaction
+
+
+def conversation_start(
+    *, contact_id: int, user: AbstractBaseUser, service: Service | None = None
+) -> Conversation:
+    """The agent starts a conversation with a contact (a call from the contact's page): it is
+    theirs from the start, in ``service`` (one of theirs; default: their first). Its first leg
+    is opened by the caller, in the same transaction."""
+    profile = AgentProfile.objects.filter(user=user).first()
+    services = profile.services.order_by("name") if profile else Service.objects.none()
+    service = services.filter(pk=service.pk).first() if service else services.first()
+    if service is None:
+        raise NotFound(gettext("You are in no service: a supervisor adds you to one."))
+    now = timezone.now()
+    conversation = Conversation.objects.create(
+        contact_id=contact_id, service=service, agent=user, opened_at=now, last_message_at=now
+    )
+    audiences = conversation_audiences(conversation)
+    realtime.publish(
+        audiences=audiences,
+        type=events.CONVERSATION_CREATED,
+        payload=events.conversation_payload(conversation),
+    )
+    realtime.publish(
+        audiences=audiences,
+        type=events.CONVERSATION_ASSIGNED,
+        payload=events.conversation_payload(conversation),
+    )
+    agent_state.agent_work_state_sync(user_id=user.pk)
+    return conversation

@@ -342,8 +342,7 @@ function readBar() {
   bar = document.getElementById("softphone");
   if (!bar) return null;
   const data = bar.dataset;
-  // A phone call's audio is on the agent's phone (CTI): the bar only shows its state.
-  if (!data.callId || data.kind === "phone") return null;
+  if (!data.callId) return null;
   return {
     id: Number(data.callId),
     state: data.state,
@@ -352,7 +351,12 @@ function readBar() {
     inbound: data.direction === "inbound",
     consultState: data.consultState || "",
     consulted: data.consulted === "1",
+    // A phone call's audio is on the agent's phone: the server sends the controls to the
+    // provider and the bar follows its callbacks (no WebRTC here).
+    phone: data.kind === "phone",
     urls: {
+      mute: data.muteUrl,
+      unmute: data.unmuteUrl,
       consult: data.consultUrl,
       consultCancel: data.consultCancelUrl,
       consultTransfer: data.consultTransferUrl,
@@ -391,6 +395,14 @@ async function sync() {
   const next = readBar();
   const previous = call;
   call = next;
+  if (call && call.phone) {
+    ring(false);
+    closePeer();
+    releaseMicrophone();
+    tick();
+    showError(lastError);
+    return;
+  }
   ring(Boolean(call && call.mine && call.inbound && call.state === "ringing"));
   showError(lastError);
   applyMute();
@@ -429,10 +441,16 @@ async function act(button) {
       await microphone(); // refused: a clear message, and no call starts
       button.disabled = true;
       await post(bar.dataset.startUrl);
+    } else if (action === "dial") {
+      button.disabled = true;
+      await post(bar.dataset.dialUrl, { number: button.dataset.number });
     } else if (action === "answer") {
-      await microphone(); // refused: a clear message, and the call is not answered
+      if (!call.phone) await microphone(); // refused: a clear message, and the call is not answered
       button.disabled = true;
       await post(call.urls.answer);
+    } else if (call.phone && (action === "mute" || action === "unmute")) {
+      button.disabled = true;
+      await post(call.urls[action]);
     } else if (action === "mute") {
       muted = !muted;
       applyMute();

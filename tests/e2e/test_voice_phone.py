@@ -3,6 +3,8 @@ the caller's conversation on the desktop of the agent whose extension rings, and
 follows each step live (a repeated and a late event change nothing)."""
 
 import re
+import time
+from xml.etree import ElementTree as ET
 
 import pytest
 import requests
@@ -15,6 +17,9 @@ from contacts.models import Identity
 from conversations.models import Channel
 from tests.factories import ContactFactory, EntryPointFactory, IdentityFactory, UserFactory
 from tests.support.browser import login, wait_until_live
+from tests.support.twilio_voice import Conference
+
+from .desktop import open_chat, start_chat
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -94,3 +99,88 @@ def test_cti_events_pop_the_conversation_and_the_call_bar_follows_them(
     expect(timeline).to_contain_text("answered the call.")
     expect(timeline).to_contain_text("put the customer on hold.")
     expect(timeline).to_contain_text("The customer hung up. Talk time")
+
+
+AGENT_PHONE = "+14155550142"
+
+
+def wait_for(predicate, what: str, timeout: float = 20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_a_twilio_call_from_the_chat_customer_is_answered_held_transferred_and_ended(
+    page, chat_customer, shared_asgi_server, shared_twilio_standin, agent_a, service_a,
+    service_b, website_chat_a,
+):  # fmt: skip
+    """Acceptance 1: the customer of an open chat dials the number; the call joins the chat's
+    conversation and rings on its agent (the caller queued with music: TwiML checked), who
+    answers (their phone is rung into the call's conference), holds, resumes and transfers it
+    to a service; the caller hangs up. Each step shows live in the call bar, from Twilio's
+    callbacks; the stand-in receives each REST request once."""
+    server, twilio = shared_asgi_server, shared_twilio_standin
+    agent_a.agent_profile.voice_endpoint = AGENT_PHONE
+    agent_a.agent_profile.save(update_fields=["voice_endpoint"])
+    EntryPointFactory(name="Support line", channel=Channel.VOICE, address=DID, service=service_a)
+    twilio.voice.status_url = f"{server.url}/webhooks/twilio/voice/status/"
+    login(page, server.url, agent_a.username)
+    chat = open_chat(chat_customer, server)
+    start_chat(chat, "I will call you", name="Vera Voice", email="vera@example.com",
+               phone="(415) 555-0123")  # fmt: skip
+    page.locator("#conversation-list .offer button.accept").click()
+    page.wait_for_url(re.compile(re.escape(server.url) + r"/conversations/\d+/$"))
+    wait_until_live(page)
+    conversation_id = int(page.locator("body").get_attribute("data-conversation-id"))
+
+    sid, answer = twilio.voice.place_call(
+        f"{server.url}/webhooks/twilio/voice/", from_=CALLER, to=DID, caller_name="VERA VOICE"
+    )
+    assert answer.status == 200, answer.body
+    twiml = ET.fromstring(answer.body)
+    assert [child.tag for child in twiml] == ["Say", "Enqueue"]
+    call = VoiceCall.objects.get(provider_call_id=sid)
+    assert call.interaction.conversation_id == conversation_id  # joins the chat's conversation
+    bar = page.locator("#softphone")
+    expect(bar).to_have_attribute("data-state", "ringing")
+    expect(bar.locator(".call-state")).to_contain_text(f"Phone call from {CALLER}: ringing")
+
+    bar.locator("[data-action=answer]").click()
+    conference = f"cc-call-{call.pk}"
+    label = f"agent-{agent_a.pk}"
+    wait_for(lambda: label in twilio.voice.conferences.get(conference, Conference("")).participants,
+             "the agent rung into the conference")  # fmt: skip
+    expect(bar).to_contain_text("Ringing your phone…")
+    twilio.voice.answer(conference, label)
+    expect(bar).to_have_attribute("data-state", "connected")
+    expect(bar.locator(".call-state")).to_contain_text(f"On the phone with {CALLER}")
+
+    bar.locator("[data-action=hold]").click()
+    expect(bar).to_have_attribute("data-state", "on_hold")
+    bar.locator("[data-action=resume]").click()
+    expect(bar).to_have_attribute("data-state", "connected")
+    expect(page.locator("#timeline")).to_contain_text("resumed the call.")
+
+    page.locator("details.menu:has(#transfer-target) > summary").click()
+    page.select_option("#transfer-target", value=f"service:{service_b.pk}")
+    page.locator("form.js-transfer button[type=submit]").click()
+    wait_for(lambda: VoiceCall.objects.get(pk=call.pk).state == "queued", "the call queued")
+    wait_for(lambda: len(twilio.voice.rest_requests()) >= 6, "the call sent back to a queue")
+
+    twilio.voice.call_status(sid, "completed")
+    wait_for(lambda: VoiceCall.objects.get(pk=call.pk).state == "ended", "the call ended")
+    requests = [(method, kind) for method, kind, _r in twilio.voice.rest_requests()]
+    assert requests == [
+        ("POST", "call"),  # into the conference
+        ("POST", "participants"),  # the agent's phone rung
+        ("POST", "participant"),  # hold
+        ("POST", "participant"),  # resume
+        ("DELETE", "participant"),  # the agent out
+        ("POST", "call"),  # back to a queue
+    ]
+    last = twilio.voice.rest_requests()[-1][2].form["Twiml"]
+    assert ET.fromstring(last).find("Enqueue").text == f"cc-service-{service_b.pk}"

@@ -39,6 +39,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from twilio.request_validator import RequestValidator
 
+from .twilio_voice import VoiceSide
+
 logger = logging.getLogger(__name__)
 
 API_VERSION = "2010-04-01"
@@ -188,6 +190,7 @@ class TwilioStandIn:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._callback_threads: list[threading.Thread] = []
+        self.voice = VoiceSide(self)
 
     # --- lifecycle ------------------------------------------------------------------------------
 
@@ -277,6 +280,7 @@ class TwilioStandIn:
             self.messages.clear()
             self._failures.clear()
             self._hangs.clear()
+        self.voice.reset()
 
     # --- observation ----------------------------------------------------------------------------
 
@@ -511,6 +515,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self._handle("GET")
 
+    def do_DELETE(self) -> None:
+        self._handle("DELETE")
+
     def log_message(self, format: str, *args: object) -> None:
         logger.debug("twilio stand-in: " + format, *args)
 
@@ -532,7 +539,10 @@ class _Handler(BaseHTTPRequestHandler):
         owner = self.owner
         created = MESSAGES_PATH.match(split.path)
         fetched = MESSAGE_PATH.match(split.path)
-        if method == "POST" and created:
+        voice = owner.voice.handle(request)
+        if voice is not None:
+            status, payload = voice
+        elif method == "POST" and created:
             status, payload = owner._create_message(request, created["account"])
         elif method == "GET" and fetched:
             status, payload = owner._fetch_message(request, fetched["account"], fetched["sid"])
@@ -544,18 +554,21 @@ class _Handler(BaseHTTPRequestHandler):
                 twilio_error(404, 20404, f"The requested resource {split.path} was not found"),
             )
         request.response_status = status
-        request.response_json = payload
+        binary = isinstance(payload, bytes)
+        request.response_json = {} if binary else payload
         owner._record(request)
-        data = json.dumps(payload).encode()
+        data = payload if binary else json.dumps(payload).encode()
         self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header(
+            "Content-Type", "audio/x-wav" if binary else "application/json; charset=utf-8"
+        )
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Twilio-Request-Id", "RQ" + secrets.token_hex(16))
         self.end_headers()
         self.wfile.write(data)
         self.wfile.flush()
         # Like Twilio: callbacks come after the API answered, asynchronously.
-        if status == 201 and form.get("StatusCallback") and owner.auto_callbacks:
+        if voice is None and status == 201 and form.get("StatusCallback") and owner.auto_callbacks:
             owner._schedule_callbacks(payload["sid"])
 
 

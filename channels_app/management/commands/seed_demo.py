@@ -55,6 +55,9 @@ SUPPORT_FIELDS = [
     ("callback_wanted", "Callback wanted", "yes_no", "", False),
 ]
 AGENTS = [("agent1", "Alex Agent", ["Support", "Sales"]), ("agent2", "Blair Agent", ["Support"])]
+# Phone calls: the extension a phone system (CTI) names, and where Twilio (or the phone
+# simulator of the demo) rings the agent.
+PHONES = {"agent1": ("201", "client:agent1"), "agent2": ("202", "client:agent2")}
 # Supervisors supervise their teams' services; the administrator supervises (and configures) all.
 TEAMS = {"Support team": ["Support"], "Sales team": ["Sales"]}
 TEAM_MEMBERS = {
@@ -159,8 +162,15 @@ class Command(BaseCommand):
                 user.set_password(username)
                 user.save()
             user_role_set(actor=None, user=user, role=roles.AGENT)
+            extension, endpoint = PHONES[username]
             profile, _ = AgentProfile.objects.get_or_create(
-                user=user, defaults={"display_name": display_name, "state": AgentState.NOT_READY}
+                user=user,
+                defaults={
+                    "display_name": display_name,
+                    "state": AgentState.NOT_READY,
+                    "extension": extension,
+                    "voice_endpoint": endpoint,
+                },
             )
             profile.services.add(*(services[name] for name in service_names))
             users[username] = user
