@@ -1,8 +1,8 @@
 """Twilio SMS webhooks: inbound messages and delivery status callbacks.
 
-Every request is checked before anything is read or stored: a UTF-8 form body, a valid
-``X-Twilio-Signature``, then each field's length and characters (a 400 names the field; nothing
-is stored). Errors are JSON in the API's shape."""
+Every request is checked before anything is read or stored (``channels_app.twilio_webhooks``: a
+UTF-8 form body, a valid ``X-Twilio-Signature``, each field's length and characters; a 400 names
+the field, nothing is stored). Errors are JSON in the API's shape."""
 
 import logging
 import re
@@ -17,16 +17,8 @@ from conversations.models import Channel, Message
 from conversations.services import message_status_update
 
 from ..services import InboundSms, sms_receive
-from ..twilio_webhooks import (
-    DIGITS,
-    check_encoding,
-    check_fields,
-    check_sid,
-    forbidden,
-    refused,
-)
+from ..twilio_webhooks import DIGITS, check_sid, checked, refused
 from .adapters import TWILIO_STATUS
-from .twilio_signature import twilio_request_is_valid
 
 logger = logging.getLogger(__name__)
 
@@ -39,15 +31,10 @@ ERROR_CODE = re.compile(r"^[0-9]{0,10}$")
 @csrf_exempt
 @require_POST
 def sms_inbound(request: HttpRequest) -> HttpResponse:
-    try:
-        check_encoding(request)
-    except DomainError as exc:
-        return refused(exc, request)
-    if not twilio_request_is_valid(request):
-        return forbidden(request)
+    if refusal := checked(request):
+        return refusal
     data = request.POST
     try:
-        check_fields(data)
         message_sid = check_sid(data, "MessageSid")
         num_media_text = data.get("NumMedia") or "0"
         if not DIGITS.match(num_media_text):
@@ -80,15 +67,10 @@ def sms_inbound(request: HttpRequest) -> HttpResponse:
 @csrf_exempt
 @require_POST
 def sms_status(request: HttpRequest) -> HttpResponse:
-    try:
-        check_encoding(request)
-    except DomainError as exc:
-        return refused(exc, request)
-    if not twilio_request_is_valid(request):
-        return forbidden(request)
+    if refusal := checked(request):
+        return refusal
     data = request.POST
     try:
-        check_fields(data)
         sid = check_sid(data, "MessageSid")
         status = TWILIO_STATUS.get(data.get("MessageStatus", "").lower())
         if status is None:

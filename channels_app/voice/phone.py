@@ -40,13 +40,20 @@ from conversations.services import (
     interaction_open,
     transfer_to_service,
 )
-from conversations.services.guards import ensure_participant
 
 from ..conversation_ops import AgentLine
 from ..models import CallCommand, CallLeg, CallRecording, VoiceCall
 from ..services import entry_point_addresses, entry_point_for
 from .commands import command_add
-from .services import _line, _lock_call, _publish, call_answered, call_connect, call_hold_set
+from .services import (
+    _line,
+    _lock_call,
+    _publish,
+    call_answered,
+    call_connect,
+    call_hold_set,
+    lock_conversation_for_call,
+)
 from .telephony import Participant, TelephonyError, agent_label, conference_name, telephony
 
 logger = logging.getLogger(__name__)
@@ -163,22 +170,7 @@ def phone_call_start(
     the agent's phone into the call's conference, then dials the customer from the service's
     number (its caller ID); the call connects when the customer answers (the status callback)."""
     with transaction.atomic(), realtime.publishing_batched():
-        conversation = (
-            Conversation.objects.select_for_update()
-            .select_related("service", "contact")
-            .filter(pk=conversation_id)
-            .first()
-        )
-        if conversation is None:
-            raise NotFound(gettext("Conversation not found."))
-        ensure_participant(conversation, user)
-        if conversation.status != Conversation.Status.OPEN:
-            raise InvalidState(gettext("The conversation is in wrap-up; no call can start."))
-        live = VoiceCall.objects.exclude(state=VoiceCall.State.ENDED)
-        if live.filter(interaction__conversation_id=conversation.pk).exists():
-            raise InvalidState(gettext("A call is already in progress in this conversation."))
-        if live.filter(interaction__agent_id=user.pk).exists():
-            raise InvalidState(gettext("You are already on a call."))
+        conversation = lock_conversation_for_call(conversation_id, user)
         numbers = customer_numbers(conversation.contact_id)
         to = normalize_phone(number, field="number") if number else (numbers[:1] or [""])[0]
         if not to:

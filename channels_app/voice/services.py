@@ -170,21 +170,7 @@ def web_call_start(*, conversation_id: int, user: AbstractBaseUser) -> VoiceCall
     """The agent calls the customer in the browser of their open web chat: the widget rings
     (Answer / Decline) for ``VOICE_RING_SECONDS``."""
     with transaction.atomic():
-        conversation = (
-            Conversation.objects.select_for_update()
-            .select_related("service")
-            .filter(pk=conversation_id)
-        ).first()
-        if conversation is None:
-            raise NotFound(gettext("Conversation not found."))
-        ensure_participant(conversation, user)
-        if conversation.status != Conversation.Status.OPEN:
-            raise InvalidState(gettext("The conversation is in wrap-up; no call can start."))
-        live = VoiceCall.objects.exclude(state=VoiceCall.State.ENDED)
-        if live.filter(interaction__conversation_id=conversation.pk).exists():
-            raise InvalidState(gettext("A call is already in progress in this conversation."))
-        if live.filter(interaction__agent_id=user.pk).exists():
-            raise InvalidState(gettext("You are already on a call."))
+        conversation = lock_conversation_for_call(conversation_id, user)
         session = (
             ChatSession.objects.select_for_update(of=("self",))
             .filter(conversation_id=conversation.pk, state=ChatSession.State.OPEN)
@@ -212,6 +198,27 @@ def web_call_start(*, conversation_id: int, user: AbstractBaseUser) -> VoiceCall
         _publish(call)
         enqueue_on_commit(RING_TIMEOUT_TASK, call.pk, countdown=settings.VOICE_RING_SECONDS)
     return call
+
+
+def lock_conversation_for_call(conversation_id: int, user: AbstractBaseUser) -> Conversation:
+    """The conversation, locked, in which the agent starts a call: one they take part in, open,
+    with no call going on, while they are on no other call."""
+    conversation = (
+        Conversation.objects.select_for_update()
+        .select_related("service", "contact")
+        .filter(pk=conversation_id)
+    ).first()
+    if conversation is None:
+        raise NotFound(gettext("Conversation not found."))
+    ensure_participant(conversation, user)
+    if conversation.status != Conversation.Status.OPEN:
+        raise InvalidState(gettext("The conversation is in wrap-up; no call can start."))
+    live = VoiceCall.objects.exclude(state=VoiceCall.State.ENDED)
+    if live.filter(interaction__conversation_id=conversation.pk).exists():
+        raise InvalidState(gettext("A call is already in progress in this conversation."))
+    if live.filter(interaction__agent_id=user.pk).exists():
+        raise InvalidState(gettext("You are already on a call."))
+    return conversation
 
 
 def web_call_request(*, session_id: int, visitor_id: str) -> VoiceCall:

@@ -33,6 +33,20 @@ def tone_wav(seconds: float = 2.0, rate: int = 8000) -> bytes:
     return buffer.getvalue()
 
 
+def conference_recorded(call) -> None:
+    """Like Twilio after a recorded conference: the recording's callback (its audio is the
+    simulator's tone)."""
+    from . import phone
+
+    if call.recording_mode != "off" and call.answered_at is not None:
+        phone.phone_recording_report(
+            call_id=call.pk,
+            recording_sid="RE" + secrets.token_hex(16),
+            url="simulator:recording",
+            status="completed",
+        )
+
+
 def _call_id(conference: str) -> int:
     return int(conference.rsplit("-", 1)[1])  # cc-call-<id>
 
@@ -84,7 +98,9 @@ class SimulatedTelephony:
     def hang_up(self, call_sid: str) -> None:
         from . import phone
 
-        phone.phone_status_report(call_sid=call_sid, status="completed")
+        call = phone.phone_status_report(call_sid=call_sid, status="completed")
+        if call is not None:
+            conference_recorded(call)
 
     def dial(self, *, to: str, caller_id: str, twiml: str, status_callback: str) -> str:
         """The customer's phone rings (the simulator page answers it)."""

@@ -20,6 +20,7 @@ from conversations.models import Channel
 from ..models import CallCommand, EntryPoint, VoiceCall
 from ..views import demo_tools_allowed
 from . import phone, twiml, voicemail
+from .simulator import conference_recorded
 
 RECENT_CALLS = 20
 
@@ -50,7 +51,9 @@ def _act(action: str, call: VoiceCall) -> str:
         phone.phone_status_report(call_sid=sid, status="no-answer", call_id=call.pk)
         return gettext("The customer did not answer.")
     if action == "hang-up":
-        phone.phone_status_report(call_sid=sid, status="completed", call_id=call.pk)
+        call = phone.phone_status_report(call_sid=sid, status="completed", call_id=call.pk)
+        if call is not None:
+            conference_recorded(call)
         return gettext("The customer hung up.")
     raise Http404("unknown action")
 

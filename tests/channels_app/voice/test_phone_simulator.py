@@ -36,6 +36,8 @@ def test_a_simulated_call_is_queued_taken_answered_held_and_hung_up(
 ):
     from channels_app.models import EntryPoint
 
+    service_a.call_recording = "on"
+    service_a.save(update_fields=["call_recording"])
     client.force_login(administrator)
     entry_point = EntryPoint.objects.get(channel=Channel.VOICE)
     placed = simulate(client, run_on_commit, simulate="call", from_number="(415) 555-0177",
@@ -66,6 +68,8 @@ def test_a_simulated_call_is_queued_taken_answered_held_and_hung_up(
     assert (call.state, call.end_reason) == ("ended", "agent")
     page = client.get("/channels/phone/").content.decode()
     assert re.findall(r"<code>(\w+)</code>", page) == ["hang_up", "hold", "hold", "connect"]
+    # A recorded call's recording arrives as from Twilio, fetched and kept here.
+    assert CallRecording.objects.get(call=call).size > 1000
 
 
 @pytest.mark.django_db
