@@ -539,7 +539,7 @@ class Interaction(models.Model):
     transfers = models.PositiveSmallIntegerField(default=0)
     # A call a phone system (CTI) queues and routes itself: it waits in that system's queue, and
     # our router never offers it; the PBX's events put it on an agent.
-    external_routing = models.BooleanField(default=False)
+    external_routing = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         ordering = ["started_at", "id"]

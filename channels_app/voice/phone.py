@@ -46,6 +46,7 @@ from ..models import CallCommand, CallLeg, CallRecording, VoiceCall
 from ..services import entry_point_addresses, entry_point_for
 from .commands import command_add
 from .services import (
+    RING_TIMEOUT_TASK,
     _line,
     _lock_call,
     _publish,
@@ -157,6 +158,7 @@ def phone_call_receive(*, incoming: IncomingCall) -> PhoneRoute:
                 CallLeg.objects.create(
                     call=call, party=CallLeg.Party.AGENT, agent=interaction.agent
                 )
+                enqueue_on_commit(RING_TIMEOUT_TASK, call.pk, countdown=settings.VOICE_RING_SECONDS)
             _publish(call)
     except IntegrityError:  # the same CallSid at once: the first one's answer
         call = VoiceCall.objects.get(provider_call_id=incoming.call_sid)
@@ -359,13 +361,7 @@ def phone_agent_leg_report(*, call_id: int, agent_id: int, status: str) -> Voice
             and call.answered_at is None
             and call.interaction.direction == Interaction.Direction.INBOUND
         ):
-            # Their phone did not take it: the call goes back to the service's queue.
-            _line(call, AgentLine.VOICE_PHONE_NOT_ANSWERED, agent)
-            transfer_to_service(
-                conversation=call.interaction.conversation,
-                user=agent,
-                service=call.interaction.service or call.interaction.conversation.service,
-            )
+            _agent_phone_missed(call, agent)
         elif status in ("completed", "busy", "no-answer", "failed", "canceled") and (
             call.state in (VoiceCall.State.CONNECTED, VoiceCall.State.ON_HOLD)
             or call.interaction.direction == Interaction.Direction.OUTBOUND
@@ -374,6 +370,28 @@ def phone_agent_leg_report(*, call_id: int, agent_id: int, status: str) -> Voice
             # leg is hung up too.
             command_add(call, "hang_up")
     return call
+
+
+def _agent_phone_missed(call: VoiceCall, agent: AbstractBaseUser) -> None:
+    """The agent's phone did not take the call. A phone-only conversation goes back to the
+    service's queue (the next agent is offered it); one the agent also handles on another channel
+    stays theirs, and the caller is invited to leave a voicemail."""
+    conversation = call.interaction.conversation
+    others = conversation.interactions.exclude(pk=call.interaction_id).exclude(
+        state=Interaction.State.ENDED
+    )
+    if others.exists():
+        command_add(call, "voicemail")
+        interaction_end(
+            interaction=call.interaction, reason=VoiceCall.EndReason.NO_ANSWER, abandoned=False
+        )
+        return
+    _line(call, AgentLine.VOICE_PHONE_NOT_ANSWERED, agent)
+    transfer_to_service(
+        conversation=conversation,
+        user=agent,
+        service=call.interaction.service or conversation.service,
+    )
 
 
 def phone_conference_event(*, call_id: int, event: str, label: str, sequence: int) -> None:
@@ -569,6 +587,15 @@ def command_perform(adapter, command: CallCommand) -> None:
             adapter.remove_participant(conference, agent_label(call.interaction.agent_id))
     elif action == "consult":
         adapter.add_participant(conference, _agent_participant(call, args["agent_id"]))
+    elif action == "voicemail":
+        service = call.interaction.service or call.interaction.conversation.service
+        message = twiml.voicemail(
+            service,
+            call.interaction.customer_address,
+            call.interaction.service_address,
+            closed=False,
+        )
+        adapter.redirect(call.provider_call_id, message)
     elif action == "drop":
         adapter.remove_participant(conference, agent_label(args["agent_id"]))
     elif action == "dial":

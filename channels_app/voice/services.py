@@ -381,13 +381,14 @@ def call_transferred(
         call.hold_started_at = None
         call.state = VoiceCall.State.QUEUED
         call.save(update_fields=["state", "hold_seconds", "hold_started_at"])
-        _line(
-            call,
-            AgentLine.VOICE_SENT_TO_QUEUE,
-            previous=agent_name(previous),
-            service=service_name,
-            duration=talked,
-        )
+        if leg is not None:  # they talked: how long (a call never answered has no such line)
+            _line(
+                call,
+                AgentLine.VOICE_SENT_TO_QUEUE,
+                previous=agent_name(previous),
+                service=service_name,
+                duration=talked,
+            )
     # The agent who had the call hears of it too: their desktop drops the audio.
     _publish(call, also=[realtime.agent_audience(previous_agent_id)] if previous_agent_id else [])
     if call.provider == TWILIO:
@@ -638,6 +639,12 @@ def call_ring_expire(*, call_id: int, now: datetime | None = None) -> bool:
         due = call.ringing_at + timedelta(seconds=settings.VOICE_RING_SECONDS)
         if call.state != VoiceCall.State.RINGING or due > now:
             return False
+        if call.provider == TWILIO:
+            answering = call.commands.filter(action="connect").exclude(state="failed")
+            if call.interaction.direction != Interaction.Direction.INBOUND or answering.exists():
+                return False  # their phone rings now: Twilio's callbacks say what happens
+            # The agent did not answer on the desktop: the caller may leave a voicemail.
+            command_add(call, "voicemail")
         interaction_end(
             interaction=call.interaction, reason=VoiceCall.EndReason.NO_ANSWER, abandoned=False
         )
@@ -801,12 +808,10 @@ def call_ended(call: VoiceCall, *, reason: str, user: AbstractBaseUser | None = 
     call.ended_at = now
     call.save(update_fields=["state", "end_reason", "ended_at", "hold_started_at", "hold_seconds"])
     call.legs.filter(left_at__isnull=True).update(left_at=now)
-    if call.provider == TWILIO and call.provider_status not in (
-        "completed",
-        "busy",
-        "no-answer",
-        "failed",
-        "canceled",
+    if (
+        call.provider == TWILIO
+        and call.provider_status not in ("completed", "busy", "no-answer", "failed", "canceled")
+        and not call.commands.filter(action="voicemail").exists()
     ):
         command_add(call, "hang_up")  # ended here (End, a supervisor): the caller too
     times = {"duration": _minutes(call.talk_seconds(now)), "hold": _minutes(call.hold_seconds)}

@@ -50,9 +50,9 @@ def queue(call: VoiceCall, service: Service) -> str:
 def _enqueue(response: VoiceResponse, call: VoiceCall, service: Service) -> None:
     response.enqueue(
         _queue_name(service),
-        wait_url=f"{reverse('twilio-voice-wait')}?call={call.pk}",
+        wait_url=_url("twilio-voice-wait", call=call.pk),
         wait_url_method="POST",
-        action=f"{reverse('twilio-voice-queue-left')}?call={call.pk}",
+        action=_url("twilio-voice-queue-left", call=call.pk),
     )
 
 
@@ -91,39 +91,48 @@ def into_conference(call: VoiceCall) -> str:
         "wait_url": hold_music_url(),
         "wait_method": "GET",
         "participant_label": "customer",
-        "status_callback": _absolute("twilio-voice-conference", call.pk),
+        "status_callback": _url("twilio-voice-conference", call=call.pk),
         "status_callback_event": "hold mute",
     }
     if call.recording_mode != "off":
         options["record"] = "record-from-start"
-        options["recording_status_callback"] = _absolute("twilio-voice-recording", call.pk)
+        options["recording_status_callback"] = _url("twilio-voice-recording", call=call.pk)
         options["recording_status_callback_event"] = "completed"
     dial.conference(conference_name(call.pk), **options)
     response.append(dial)
     return str(response)
 
 
-def _absolute(name: str, call_id: int) -> str:
+def _url(name: str, **query: object) -> str:
+    """Our URL for Twilio: absolute with ``PUBLIC_BASE_URL`` (TwiML sent through the REST API has
+    no page to be relative to), else relative to the webhook Twilio called."""
     base = (settings.PUBLIC_BASE_URL or "").rstrip("/")
-    return f"{base}{reverse(name)}?call={call_id}"
+    return f"{base}{reverse(name)}?{urlencode(query)}"
 
 
-def voicemail(service: Service, from_number: str, to_number: str) -> str:
-    """Closed: the closed message, then a recording after the beep (its callback stores it)."""
+def voicemail(service: Service, from_number: str, to_number: str, *, closed: bool = True) -> str:
+    """Closed (or nobody answered): a message, then a recording after the beep (its callback
+    stores it)."""
     response = VoiceResponse()
     # Twilio's recording callback does not say who called: the (signed) URL does.
-    numbers = urlencode({"from": from_number, "to": to_number})
+    numbers = {"from": from_number, "to": to_number}
     with translation.override(service.voice_language):
-        message = service.voice_closed_message or gettext(
-            "Thank you for calling %(service)s. We are closed now. Please leave a message after "
-            "the tone and we will call you back."
-        ) % {"service": service.name}
+        if closed:
+            message = service.voice_closed_message or gettext(
+                "Thank you for calling %(service)s. We are closed now. Please leave a message "
+                "after the tone and we will call you back."
+            ) % {"service": service.name}
+        else:
+            message = gettext(
+                "Nobody can take your call right now. Please leave a message after the tone and "
+                "we will call you back."
+            )
         _say(response, message, service)
         response.record(
             max_length=VOICEMAIL_MAX_SECONDS,
             play_beep=True,
-            action=f"{reverse('twilio-voice-voicemail-done')}?{numbers}",
-            recording_status_callback=f"{reverse('twilio-voice-voicemail')}?{numbers}",
+            action=_url("twilio-voice-voicemail-done", **numbers),
+            recording_status_callback=_url("twilio-voice-voicemail", **numbers),
             recording_status_callback_event="completed",
         )
         _say(response, gettext("We did not receive a message. Goodbye."), service)

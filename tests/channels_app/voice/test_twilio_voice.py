@@ -5,6 +5,7 @@ the call's conference through the REST API (the local Twilio stand-in, called by
 callbacks only: forward, idempotent, in any order. Recordings are fetched once and play."""
 
 import re
+from urllib.parse import parse_qsl, urlsplit
 from xml.etree import ElementTree as ET
 
 import pytest
@@ -36,7 +37,7 @@ def voice(settings, twilio_standin, service_a, agent_a):  # noqa: F811
     settings.TWILIO_AUTH_TOKEN = TWILIO_TEST_TOKEN
     settings.TWILIO_API_BASE_URL = twilio_standin.base_url
     STANDIN[:] = [twilio_standin]
-    settings.PUBLIC_BASE_URL = "http://127.0.0.1:9"  # callbacks the stand-in posts go nowhere
+    settings.PUBLIC_BASE_URL = PUBLIC  # callbacks the stand-in posts go nowhere
     EntryPointFactory(name="Support line", channel=Channel.VOICE, address=DID, service=service_a)
     agent_a.agent_profile.voice_endpoint = AGENT_PHONE
     agent_a.agent_profile.save(update_fields=["voice_endpoint"])
@@ -68,6 +69,7 @@ def inbound_params(call_sid: str, **extra) -> dict:
 
 
 SID = "CA" + "1" * 32
+PUBLIC = "http://127.0.0.1:9"
 STANDIN: list = []  # the running stand-in, for the helpers
 
 
@@ -132,7 +134,7 @@ def test_a_call_is_queued_offered_accepted_connected_held_resumed_and_ended(
     enqueue = root.find("Enqueue")
     call = VoiceCall.objects.get()
     assert enqueue.text == f"cc-service-{service_a.pk}"
-    assert enqueue.get("waitUrl") == f"/webhooks/twilio/voice/wait/?call={call.pk}"
+    assert enqueue.get("waitUrl") == f"{PUBLIC}/webhooks/twilio/voice/wait/?call={call.pk}"
     assert (call.kind, call.provider, call.provider_call_id, call.state) == (
         "phone",
         "twilio",
@@ -396,8 +398,8 @@ def test_after_hours_the_caller_leaves_a_voicemail_routed_like_an_email(
     assert [child.tag for child in root] == ["Say", "Record", "Say"]
     assert "We are closed now" in root.find("Say").text
     record = root.find("Record")
-    callback = record.get("recordingStatusCallback")
-    assert callback.startswith("/webhooks/twilio/voice/voicemail/?")
+    callback = urlsplit(record.get("recordingStatusCallback"))
+    assert callback.path == "/webhooks/twilio/voice/voicemail/"
     assert not VoiceCall.objects.exists()
 
     voice.voice.recordings["RE" + "4" * 32] = b"RIFF" + b"\0" * 60
@@ -410,9 +412,8 @@ def test_after_hours_the_caller_leaves_a_voicemail_routed_like_an_email(
         "RecordingStatus": "completed",
         "RecordingDuration": "42",
     }
-    path, query = callback.split("?")
-    query = dict(part.split("=") for part in query.split("&"))
-    query = {key: value.replace("%2B", "+") for key, value in query.items()}
+    path, query = callback.path, dict(parse_qsl(callback.query))
+    assert query == {"from": CALLER, "to": DID}
     for _ in range(2):
         answer = run_on_commit(lambda: twilio_post(path, params, query=query))
         assert answer.status_code == 204
@@ -612,3 +613,74 @@ def test_call_from_the_contacts_page_opens_a_conversation_of_the_agent_with_the_
     again = client.post(f"/voice/contacts/{contact.pk}/dial/", {"number": CALLER}, follow=True)
     assert "A call is already in progress in this conversation." in again.content.decode()
     assert VoiceCall.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_call_ringing_on_the_conversations_agent_unanswered_goes_to_voicemail(
+    voice, twilio_post, run_on_commit, agent_a, service_a, settings
+):
+    """Nobody answers on the desktop within VOICE_RING_SECONDS: the call is missed and the
+    caller is sent to voicemail (not dropped); their message lands in the same conversation."""
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    from channels_app import tasks as channel_tasks
+
+    run_on_commit(
+        lambda: services.inbound_receive(
+            record=services.InboundRecord(
+                channel=Channel.SMS,
+                service=service_a,
+                identities=[(Identity.Kind.PHONE, CALLER)],
+                provider_id="SM1",
+                body="Call me?",
+                customer_address=CALLER,
+            )
+        )
+    )
+    offer = Offer.objects.get(agent=agent_a)
+    run_on_commit(lambda: services.offer_accept(offer_id=offer.pk, user=agent_a))
+    call_in(twilio_post, run_on_commit)
+    call = VoiceCall.objects.get()
+    assert call.state == "ringing"
+
+    assert channel_tasks.voice_ring_timeout(call.pk) is False  # not due yet
+    later = timezone.now() + timedelta(seconds=settings.VOICE_RING_SECONDS + 1)
+    with time_machine.travel(later):
+        assert run_on_commit(lambda: channel_tasks.voice_ring_timeout(call.pk)) is True
+    call.refresh_from_db()
+    assert (call.state, call.end_reason) == ("ended", "no_answer")
+    assert lines(call.interaction.conversation)[-1] == "Nobody answered the customer's call."
+    method, kind, form = rest(voice)[-1]
+    assert (method, kind) == ("POST", "call")  # redirected to voicemail, not hung up
+    redirect = ET.fromstring(form["Twiml"])
+    assert [child.tag for child in redirect] == ["Say", "Record", "Say"]
+    assert "Nobody can take your call right now" in redirect.find("Say").text
+    callback = urlsplit(redirect.find("Record").get("recordingStatusCallback"))
+    assert callback.geturl().startswith(f"{PUBLIC}/webhooks/twilio/voice/voicemail/?")
+    assert not CallCommand.objects.filter(action="hang_up").exists()
+
+
+@pytest.mark.django_db
+def test_an_agents_phone_that_does_not_answer_puts_the_call_back_in_the_queue(
+    voice, twilio_post, run_on_commit, agent_a
+):
+    call_in(twilio_post, run_on_commit)
+    call = VoiceCall.objects.get()
+    offer = Offer.objects.get(agent=agent_a)
+    run_on_commit(lambda: services.offer_accept(offer_id=offer.pk, user=agent_a))
+    agent_leg(twilio_post, run_on_commit, call, agent_a, "ringing")
+    agent_leg(twilio_post, run_on_commit, call, agent_a, "no-answer")
+
+    call.refresh_from_db()
+    assert call.state == "queued"  # waiting again, offered again by the router
+    assert call.interaction.conversation.agent_id is None
+    assert call.interaction.state in ("queued", "offered")
+    assert "Agent agent_a's phone did not answer: the call waits in the queue again." in lines(
+        call.interaction.conversation
+    )
+    method, kind, form = rest(voice)[-1]
+    assert (method, kind) == ("POST", "call")
+    assert ET.fromstring(form["Twiml"]).find("Enqueue") is not None  # waiting again, with music
