@@ -11,13 +11,19 @@ import requests
 from django.contrib.auth.models import Permission
 from playwright.sync_api import expect
 
-from channels_app.models import VoiceCall
+from channels_app.models import CallRecording, VoiceCall
 from contactcenter.tokens import api_token_create
 from contacts.models import Identity
 from conversations.models import Channel
-from tests.factories import ContactFactory, EntryPointFactory, IdentityFactory, UserFactory
+from tests.factories import (
+    BusinessHoursFactory,
+    ContactFactory,
+    EntryPointFactory,
+    IdentityFactory,
+    UserFactory,
+)
 from tests.support.browser import login, wait_until_live
-from tests.support.twilio_voice import Conference
+from tests.support.twilio_voice import Conference, wav_tone
 
 from .desktop import open_chat, start_chat
 
@@ -184,3 +190,57 @@ def test_a_twilio_call_from_the_chat_customer_is_answered_held_transferred_and_e
     ]
     last = twilio.voice.rest_requests()[-1][2].form["Twiml"]
     assert ET.fromstring(last).find("Enqueue").text == f"cc-service-{service_b.pk}"
+
+
+def test_after_hours_a_voicemail_is_offered_like_an_email_and_plays_from_activities(
+    page, shared_asgi_server, shared_twilio_standin, agent_a, service_a
+):
+    """Acceptance 4: closed, the caller hears the closed message and leaves a voicemail; it is
+    offered to the agent like an email, and its recording (fetched from Twilio by the worker)
+    plays in the conversation and in the contact's Activities."""
+    server, twilio = shared_asgi_server, shared_twilio_standin
+    BusinessHoursFactory(service=service_a, weekday=0, opens="03:00", closes="03:01")
+    EntryPointFactory(name="Support line", channel=Channel.VOICE, address=DID, service=service_a)
+    login(page, server.url, agent_a.username)
+
+    sid, answer = twilio.voice.place_call(
+        f"{server.url}/webhooks/twilio/voice/", from_=CALLER, to=DID
+    )
+    record = ET.fromstring(answer.body).find("Record")
+    assert record is not None, answer.body
+    recording_sid = "RE" + "5" * 32
+    twilio.voice.recordings[recording_sid] = wav_tone(2.0)
+    account = twilio.account_sid
+    twilio.voice.post(
+        record.get("recordingStatusCallback"),
+        {
+            "CallSid": sid,
+            "RecordingSid": recording_sid,
+            "RecordingUrl": f"https://api.twilio.com/2010-04-01/Accounts/{account}/Recordings/"
+            f"{recording_sid}",
+            "RecordingStatus": "completed",
+            "RecordingDuration": "2",
+        },
+    )
+
+    offer = page.locator("#conversation-list .offer")
+    expect(offer.locator(".channel-voicemail")).to_be_visible()
+    offer.locator("button.accept").click()
+    page.wait_for_url(re.compile(re.escape(server.url) + r"/conversations/\d+/$"))
+    wait_until_live(page)
+    expect(page.locator("#timeline")).to_contain_text("Voicemail, 0:02")
+    conversation_id = int(page.locator("body").get_attribute("data-conversation-id"))
+    wait_for(lambda: CallRecording.objects.filter(size__gt=0).exists(), "the recording fetched")
+
+    page.goto(f"{server.url}/contacts/activities/{conversation_id}/timeline/")
+    audio = page.locator(".call-recording audio").first
+    expect(audio).to_be_attached()
+    duration = page.evaluate(
+        """async (src) => {
+            const response = await fetch(src, { credentials: "same-origin" });
+            const decoded = await new AudioContext().decodeAudioData(await response.arrayBuffer());
+            return decoded.duration;
+        }""",
+        audio.get_attribute("src"),
+    )
+    assert duration > 1.5
