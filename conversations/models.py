@@ -68,6 +68,14 @@ class Service(models.Model):
         blank=True,
         help_text=_("Said when a caller reaches the service. Empty: a standard greeting."),
     )
+    voice_queue_voicemail_seconds = models.PositiveIntegerField(
+        _("voicemail after waiting (seconds)"),
+        default=0,
+        help_text=_(
+            "A phone caller who waited this long in the queue is offered to leave a voicemail "
+            "instead. 0: callers wait as long as they like."
+        ),
+    )
     voice_closed_message = models.CharField(
         _("closed message"),
         max_length=500,

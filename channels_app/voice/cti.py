@@ -39,7 +39,7 @@ from conversations.services import (
 from ..conversation_ops import AgentLine
 from ..models import CallLeg, CtiEvent, EntryPoint, VoiceCall
 from . import events
-from .services import TALKING, _line, _lock_call, _publish, call_connect, call_hold_set
+from .services import TALKING, call_connect, call_hold_set, call_line, call_publish, lock_call
 
 PERMISSION = "channels_app.report_cti_calls"
 PROVIDER = "cti"
@@ -158,7 +158,7 @@ def cti_event_report(*, report: CtiReport) -> CtiOutcome:
         )
     call, created = _call_ensure(report, agent)
     with transaction.atomic(), realtime.publishing_batched():
-        call = _lock_call(call.pk)
+        call = lock_call(call.pk)
         try:
             with transaction.atomic():
                 event = CtiEvent.objects.create(
@@ -256,11 +256,11 @@ def _call_create(
     )
     CallLeg.objects.create(call=call, party=CallLeg.Party.CUSTOMER)
     if outbound:
-        _line(call, AgentLine.VOICE_PHONE_OUTGOING, agent, number=record.customer_address)
+        call_line(call, AgentLine.VOICE_PHONE_OUTGOING, agent, number=record.customer_address)
         _ring_on(call, agent)
     else:
-        _line(call, AgentLine.VOICE_PHONE_INCOMING, number=record.customer_address)
-        _publish(call)
+        call_line(call, AgentLine.VOICE_PHONE_INCOMING, number=record.customer_address)
+        call_publish(call)
     return call
 
 
@@ -344,8 +344,8 @@ def _ring_on(call: VoiceCall, agent: AbstractBaseUser) -> None:
         call.state = VoiceCall.State.RINGING
         call.ringing_at = timezone.now()
         call.save(update_fields=["state", "ringing_at"])
-        _line(call, AgentLine.VOICE_PHONE_RINGING, agent)
-        _publish(call)
+        call_line(call, AgentLine.VOICE_PHONE_RINGING, agent)
+        call_publish(call)
     _pop(call, agent)
 
 

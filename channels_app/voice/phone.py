@@ -47,12 +47,12 @@ from ..services import entry_point_addresses, entry_point_for
 from .commands import command_add
 from .services import (
     RING_TIMEOUT_TASK,
-    _line,
-    _lock_call,
-    _publish,
     call_answered,
     call_connect,
     call_hold_set,
+    call_line,
+    call_publish,
+    lock_call,
     lock_conversation_for_call,
 )
 from .telephony import Participant, TelephonyError, agent_label, conference_name, telephony
@@ -153,13 +153,13 @@ def phone_call_receive(*, incoming: IncomingCall) -> PhoneRoute:
                 recording_mode=service.call_recording,
             )
             CallLeg.objects.create(call=call, party=CallLeg.Party.CUSTOMER)
-            _line(call, AgentLine.VOICE_PHONE_INCOMING, number=customer)
+            call_line(call, AgentLine.VOICE_PHONE_INCOMING, number=customer)
             if ringing:  # the agent of the caller's open conversation: their call bar rings
                 CallLeg.objects.create(
                     call=call, party=CallLeg.Party.AGENT, agent=interaction.agent
                 )
                 enqueue_on_commit(RING_TIMEOUT_TASK, call.pk, countdown=settings.VOICE_RING_SECONDS)
-            _publish(call)
+            call_publish(call)
     except IntegrityError:  # the same CallSid at once: the first one's answer
         call = VoiceCall.objects.get(provider_call_id=incoming.call_sid)
     return PhoneRoute(kind="queue", service=service, call=call)
@@ -207,8 +207,8 @@ def phone_call_start(
         )
         CallLeg.objects.create(call=call, party=CallLeg.Party.AGENT, agent=user)
         CallLeg.objects.create(call=call, party=CallLeg.Party.CUSTOMER)
-        _line(call, AgentLine.VOICE_PHONE_OUTGOING, user, number=to)
-        _publish(call)
+        call_line(call, AgentLine.VOICE_PHONE_OUTGOING, user, number=to)
+        call_publish(call)
         command_add(call, "dial", agent_id=user.pk)
     return call
 
@@ -269,7 +269,7 @@ def _lock_phone_call(*, call_id: int | None = None, call_sid: str = "") -> Voice
         if call_id is None:
             return None
     try:
-        call = _lock_call(call_id)
+        call = lock_call(call_id)
     except NotFound:
         return None
     return call if call.provider == PROVIDER else None
@@ -307,6 +307,20 @@ def phone_status_report(
     return call
 
 
+def phone_queue_gave_up(*, call_sid: str) -> VoiceCall | None:
+    """The caller waited longer than the service's ``voice_queue_voicemail_seconds``: the call
+    is missed (out of the queue) and the caller goes on to leave a voicemail."""
+    with transaction.atomic(), realtime.publishing_batched():
+        call = _lock_phone_call(call_sid=call_sid)
+        if call is None or call.state != VoiceCall.State.QUEUED:
+            return None
+        interaction_end(
+            interaction=call.interaction, reason=VoiceCall.EndReason.VOICEMAIL, abandoned=False
+        )
+        call.refresh_from_db()
+    return call
+
+
 def _end(call: VoiceCall, status: str) -> None:
     """The customer's leg is over at Twilio: the call (and its voice leg) ends here."""
     hung_up = (
@@ -341,15 +355,15 @@ def phone_agent_leg_report(*, call_id: int, agent_id: int, status: str) -> Voice
             call.state = VoiceCall.State.RINGING
             call.ringing_at = timezone.now()
             call.save(update_fields=["state", "ringing_at"])
-            _line(call, AgentLine.VOICE_PHONE_RINGING, agent)
-            _publish(call)
+            call_line(call, AgentLine.VOICE_PHONE_RINGING, agent)
+            call_publish(call)
         elif status == "ringing" and call.state == VoiceCall.State.RINGING:
             # The agent answered on the desktop: now their phone rings (the bar says so). A
             # repeated callback writes no second line.
             last = call.interaction.messages.order_by("-id").values_list("system_code").first()
             if last != (AgentLine.VOICE_PHONE_RINGING.code,):
-                _line(call, AgentLine.VOICE_PHONE_RINGING, agent)
-            _publish(call)
+                call_line(call, AgentLine.VOICE_PHONE_RINGING, agent)
+            call_publish(call)
         elif (
             status in ("answered", "in-progress")
             and call.interaction.direction == Interaction.Direction.INBOUND
@@ -386,7 +400,7 @@ def _agent_phone_missed(call: VoiceCall, agent: AbstractBaseUser) -> None:
             interaction=call.interaction, reason=VoiceCall.EndReason.NO_ANSWER, abandoned=False
         )
         return
-    _line(call, AgentLine.VOICE_PHONE_NOT_ANSWERED, agent)
+    call_line(call, AgentLine.VOICE_PHONE_NOT_ANSWERED, agent)
     transfer_to_service(
         conversation=conversation,
         user=agent,
@@ -412,7 +426,7 @@ def phone_conference_event(*, call_id: int, event: str, label: str, sequence: in
         ):
             call.agent_muted = event == "participant-mute"
             call.save(update_fields=["agent_muted"])
-            _publish(call)
+            call_publish(call)
 
 
 def phone_recording_report(
@@ -531,9 +545,9 @@ def commands_run(*, call_id: int) -> str:
 def _command_failed(command: CallCommand) -> None:
     """Tell the agents in the timeline (its own transaction, the call locked)."""
     with transaction.atomic(), realtime.publishing_batched():
-        call = _lock_call(command.call_id)
-        _line(call, AgentLine.VOICE_COMMAND_FAILED, reason=command.error)
-        _publish(call)
+        call = lock_call(command.call_id)
+        call_line(call, AgentLine.VOICE_COMMAND_FAILED, reason=command.error)
+        call_publish(call)
 
 
 def _agent_participant(call: VoiceCall, user_id: int) -> Participant:
@@ -588,14 +602,7 @@ def command_perform(adapter, command: CallCommand) -> None:
     elif action == "consult":
         adapter.add_participant(conference, _agent_participant(call, args["agent_id"]))
     elif action == "voicemail":
-        service = call.interaction.service or call.interaction.conversation.service
-        message = twiml.voicemail(
-            service,
-            call.interaction.customer_address,
-            call.interaction.service_address,
-            closed=False,
-        )
-        adapter.redirect(call.provider_call_id, message)
+        adapter.redirect(call.provider_call_id, twiml.voicemail_for(call))
     elif action == "drop":
         adapter.remove_participant(conference, agent_label(args["agent_id"]))
     elif action == "dial":

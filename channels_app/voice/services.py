@@ -93,7 +93,7 @@ def call_payload(call: VoiceCall) -> dict:
 # --- Locks ----------------------------------------------------------------------------------------
 
 
-def _lock_call(call_id: int) -> VoiceCall:
+def lock_call(call_id: int) -> VoiceCall:
     """The call's conversation, then the call, locked (NotFound if there is no such call)."""
     conversation_id = (
         Interaction.objects.filter(voice_call__pk=call_id).values_list("conversation_id").first()
@@ -111,7 +111,7 @@ def _lock_call(call_id: int) -> VoiceCall:
 
 
 def _lock_call_of_customer(*, call_id: int, session_id: int, visitor_id: str) -> VoiceCall:
-    call = _lock_call(call_id)
+    call = lock_call(call_id)
     session = call.chat_session
     if session is None or session.pk != session_id or session.visitor_id != visitor_id:
         raise NotFound(gettext("Call not found."))
@@ -120,7 +120,7 @@ def _lock_call_of_customer(*, call_id: int, session_id: int, visitor_id: str) ->
 
 def _lock_call_of_agent(*, call_id: int, user: AbstractBaseUser) -> VoiceCall:
     """A call the agent controls from the desktop (not one on a phone system's phones)."""
-    call = _lock_call(call_id)
+    call = lock_call(call_id)
     ensure_participant(call.interaction.conversation, user, allow_closed=True)
     if call.provider == "cti":
         raise InvalidState(
@@ -129,7 +129,9 @@ def _lock_call_of_agent(*, call_id: int, user: AbstractBaseUser) -> VoiceCall:
     return call
 
 
-def _publish(call: VoiceCall, *, also: list[str] | None = None) -> None:
+def call_publish(call: VoiceCall, *, also: list[str] | None = None) -> None:
+    """Tell the call's change (``voice.call``) to the conversation's agents, ``also`` and the
+    customer's widget; the version tells a page which view is newer."""
     call.version += 1
     call.save(update_fields=["version"])
     conversation = call.interaction.conversation
@@ -146,7 +148,10 @@ def _publish(call: VoiceCall, *, also: list[str] | None = None) -> None:
         )
 
 
-def _line(call: VoiceCall, text, user: AbstractBaseUser | None = None, **params: object) -> None:
+def call_line(
+    call: VoiceCall, text, user: AbstractBaseUser | None = None, **params: object
+) -> None:
+    """A system line of the call in its conversation's timeline (``name``: the agent's)."""
     if user is not None:
         params.setdefault("name", agent_name(user))
     system_line_add(
@@ -194,8 +199,8 @@ def web_call_start(*, conversation_id: int, user: AbstractBaseUser) -> VoiceCall
             recording_mode=conversation.service.call_recording,
         )
         CallLeg.objects.create(call=call, party=CallLeg.Party.AGENT, agent=user)
-        _line(call, AgentLine.VOICE_CALLING, user)
-        _publish(call)
+        call_line(call, AgentLine.VOICE_CALLING, user)
+        call_publish(call)
         enqueue_on_commit(RING_TIMEOUT_TASK, call.pk, countdown=settings.VOICE_RING_SECONDS)
     return call
 
@@ -263,11 +268,11 @@ def web_call_request(*, session_id: int, visitor_id: str) -> VoiceCall:
             recording_mode=conversation.service.call_recording,
         )
         CallLeg.objects.create(call=call, party=CallLeg.Party.CUSTOMER)
-        _line(call, AgentLine.VOICE_REQUESTED)
+        call_line(call, AgentLine.VOICE_REQUESTED)
         if ringing:  # the agent of the chat: their desktop rings
             CallLeg.objects.create(call=call, party=CallLeg.Party.AGENT, agent=interaction.agent)
             enqueue_on_commit(RING_TIMEOUT_TASK, call.pk, countdown=settings.VOICE_RING_SECONDS)
-        _publish(call)
+        call_publish(call)
     return call
 
 
@@ -323,10 +328,10 @@ def call_connect(call: VoiceCall, *, agent: AbstractBaseUser) -> None:
     Interaction.objects.filter(pk=call.interaction_id).update(answered_at=now)
     if not call.legs.filter(party=CallLeg.Party.AGENT, agent=agent, left_at__isnull=True).exists():
         CallLeg.objects.create(call=call, party=CallLeg.Party.AGENT, agent=agent, joined_at=now)
-    _line(call, AgentLine.VOICE_TAKEN, agent)
+    call_line(call, AgentLine.VOICE_TAKEN, agent)
     if call.recording_mode != "off":
-        _line(call, AgentLine.VOICE_RECORDED)
-    _publish(call)
+        call_line(call, AgentLine.VOICE_RECORDED)
+    call_publish(call)
 
 
 def call_assigned(call: VoiceCall, *, agent_id: int) -> None:
@@ -369,7 +374,7 @@ def call_transferred(
     if agent_id:
         agent = users.get(pk=agent_id)
         CallLeg.objects.create(call=call, party=CallLeg.Party.AGENT, agent=agent, joined_at=now)
-        _line(
+        call_line(
             call,
             AgentLine.VOICE_HANDED_OVER,
             agent,
@@ -382,7 +387,7 @@ def call_transferred(
         call.state = VoiceCall.State.QUEUED
         call.save(update_fields=["state", "hold_seconds", "hold_started_at"])
         if leg is not None:  # they talked: how long (a call never answered has no such line)
-            _line(
+            call_line(
                 call,
                 AgentLine.VOICE_SENT_TO_QUEUE,
                 previous=agent_name(previous),
@@ -390,7 +395,9 @@ def call_transferred(
                 duration=talked,
             )
     # The agent who had the call hears of it too: their desktop drops the audio.
-    _publish(call, also=[realtime.agent_audience(previous_agent_id)] if previous_agent_id else [])
+    call_publish(
+        call, also=[realtime.agent_audience(previous_agent_id)] if previous_agent_id else []
+    )
     if call.provider == TWILIO:
         if agent_id and consulted:  # already in the conference: the first agent leaves it
             command_add(call, "drop", agent_id=previous_agent_id)
@@ -452,8 +459,8 @@ def call_consult(*, call_id: int, user: AbstractBaseUser, target_id: int) -> Voi
         call.consult_agent = target
         call.consult_state = "ringing"
         call.save(update_fields=["state", "hold_started_at", "consult_agent", "consult_state"])
-        _line(call, AgentLine.VOICE_CONSULTING, user, target=agent_name(target))
-        _publish(call)
+        call_line(call, AgentLine.VOICE_CONSULTING, user, target=agent_name(target))
+        call_publish(call)
     return call
 
 
@@ -468,8 +475,8 @@ def call_consult_cancel(*, call_id: int, user: AbstractBaseUser) -> VoiceCall:
         if call.consult_state == "ringing":
             offers_cancel_for(interaction=call.interaction)
             _consult_clear(call)
-            _line(call, AgentLine.VOICE_CONSULT_CANCELLED, user)
-            _publish(call, also=_agent_audiences(colleague))
+            call_line(call, AgentLine.VOICE_CONSULT_CANCELLED, user)
+            call_publish(call, also=_agent_audiences(colleague))
             return call
         if call.consult_state == "conference":
             _hold_locked(call)
@@ -490,8 +497,8 @@ def call_merge(*, call_id: int, user: AbstractBaseUser) -> VoiceCall:
         _resume_locked(call)
         call.consult_state = "conference"
         call.save(update_fields=["consult_state"])
-        _line(call, AgentLine.VOICE_CONFERENCE, user, target=agent_name(call.consult_agent))
-        _publish(call)
+        call_line(call, AgentLine.VOICE_CONFERENCE, user, target=agent_name(call.consult_agent))
+        call_publish(call)
     return call
 
 
@@ -556,7 +563,7 @@ def consult_joined(call: VoiceCall, *, agent_id: int) -> None:
     CallLeg.objects.create(call=call, party=CallLeg.Party.CONSULTED, agent_id=agent_id)
     if call.provider == TWILIO:  # the colleague's phone is rung into the call's conference
         command_add(call, "consult", agent_id=agent_id)
-    _publish(call)
+    call_publish(call)
 
 
 def consult_left(call: VoiceCall, *, agent_id: int) -> None:
@@ -574,8 +581,8 @@ def consult_left(call: VoiceCall, *, agent_id: int) -> None:
         command_add(call, "drop", agent_id=agent_id)
     if leg is not None:
         talked = _minutes(max(0, int((now - leg.joined_at).total_seconds())))
-        _line(call, AgentLine.VOICE_CONSULT_LEFT, target=agent_name(colleague), duration=talked)
-    _publish(call, also=_agent_audiences(colleague))
+        call_line(call, AgentLine.VOICE_CONSULT_LEFT, target=agent_name(colleague), duration=talked)
+    call_publish(call, also=_agent_audiences(colleague))
 
 
 def call_waiting(call: VoiceCall) -> None:
@@ -584,7 +591,7 @@ def call_waiting(call: VoiceCall) -> None:
         return
     call.state = VoiceCall.State.QUEUED
     call.save(update_fields=["state"])
-    _publish(call)
+    call_publish(call)
 
 
 def web_call_answer(*, call_id: int, session_id: int, visitor_id: str) -> VoiceCall:
@@ -611,10 +618,10 @@ def call_answered(call: VoiceCall) -> None:
     customer_legs = call.legs.filter(party=CallLeg.Party.CUSTOMER, left_at__isnull=True)
     if not customer_legs.update(joined_at=now):
         CallLeg.objects.create(call=call, party=CallLeg.Party.CUSTOMER, joined_at=now)
-    _line(call, AgentLine.VOICE_ANSWERED)
+    call_line(call, AgentLine.VOICE_ANSWERED)
     if call.recording_mode != "off":
-        _line(call, AgentLine.VOICE_RECORDED)
-    _publish(call)
+        call_line(call, AgentLine.VOICE_RECORDED)
+    call_publish(call)
 
 
 def web_call_decline(*, call_id: int, session_id: int, visitor_id: str) -> VoiceCall:
@@ -633,7 +640,7 @@ def call_ring_expire(*, call_id: int, now: datetime | None = None) -> bool:
     now = now or timezone.now()
     with transaction.atomic():
         try:
-            call = _lock_call(call_id)
+            call = lock_call(call_id)
         except NotFound:
             return False
         due = call.ringing_at + timedelta(seconds=settings.VOICE_RING_SECONDS)
@@ -676,7 +683,7 @@ def call_gone_check(*, call_id: int, now: datetime | None = None) -> str:
     gone = _gone_since(now)
     with transaction.atomic():
         try:
-            call = _lock_call(call_id)
+            call = lock_call(call_id)
         except NotFound:
             return ""
         if call.state == VoiceCall.State.ENDED:
@@ -722,16 +729,16 @@ def call_hold_set(call: VoiceCall, *, hold: bool, user: AbstractBaseUser | None)
     if hold and call.state == VoiceCall.State.CONNECTED:
         call.state = VoiceCall.State.ON_HOLD
         call.hold_started_at = now
-        _line(call, AgentLine.VOICE_HELD, user)
+        call_line(call, AgentLine.VOICE_HELD, user)
     elif not hold and call.state == VoiceCall.State.ON_HOLD:
         call.hold_seconds = call.total_hold_seconds(now)
         call.hold_started_at = None
         call.state = VoiceCall.State.CONNECTED
-        _line(call, AgentLine.VOICE_RESUMED, user)
+        call_line(call, AgentLine.VOICE_RESUMED, user)
     else:
         return False
     call.save(update_fields=["state", "hold_started_at", "hold_seconds"])
-    _publish(call)
+    call_publish(call)
     return True
 
 
@@ -761,7 +768,7 @@ def call_dtmf(*, call_id: int, user: AbstractBaseUser, digits: str) -> VoiceCall
         _ensure_live(call)
         if call.state == VoiceCall.State.RINGING:
             raise InvalidState(gettext("The customer has not answered yet."))
-        _line(call, AgentLine.VOICE_DTMF, user, digits=digits)
+        call_line(call, AgentLine.VOICE_DTMF, user, digits=digits)
     return call
 
 
@@ -811,6 +818,7 @@ def call_ended(call: VoiceCall, *, reason: str, user: AbstractBaseUser | None = 
     if (
         call.provider == TWILIO
         and call.provider_status not in ("completed", "busy", "no-answer", "failed", "canceled")
+        and call.end_reason != VoiceCall.EndReason.VOICEMAIL
         and not call.commands.filter(action="voicemail").exists()
     ):
         command_add(call, "hang_up")  # ended here (End, a supervisor): the caller too
@@ -823,18 +831,18 @@ def call_ended(call: VoiceCall, *, reason: str, user: AbstractBaseUser | None = 
             text = AgentLine.VOICE_DECLINED
         else:
             text = AgentLine.VOICE_NO_ANSWER
-        _line(call, text)
+        call_line(call, text)
     elif call.end_reason == VoiceCall.EndReason.CUSTOMER:
-        _line(call, AgentLine.VOICE_ENDED_BY_CUSTOMER, **times)
+        call_line(call, AgentLine.VOICE_ENDED_BY_CUSTOMER, **times)
     elif call.end_reason == VoiceCall.EndReason.AGENT:
-        _line(call, AgentLine.VOICE_ENDED_BY_AGENT, call.interaction.agent, **times)
+        call_line(call, AgentLine.VOICE_ENDED_BY_AGENT, call.interaction.agent, **times)
     elif call.end_reason == VoiceCall.EndReason.CUSTOMER_GONE:
-        _line(call, AgentLine.VOICE_CUSTOMER_GONE, **times)
+        call_line(call, AgentLine.VOICE_CUSTOMER_GONE, **times)
     elif call.end_reason == VoiceCall.EndReason.AGENT_GONE:
-        _line(call, AgentLine.VOICE_AGENT_GONE, call.interaction.agent, **times)
+        call_line(call, AgentLine.VOICE_AGENT_GONE, call.interaction.agent, **times)
     else:
-        _line(call, AgentLine.VOICE_ENDED, **times)
-    _publish(call)
+        call_line(call, AgentLine.VOICE_ENDED, **times)
+    call_publish(call)
 
 
 # --- Signaling ------------------------------------------------------------------------------------

@@ -68,10 +68,16 @@ def voice_wait(request: HttpRequest) -> HttpResponse:
         return refusal
     try:
         position, service = phone.phone_queue_place(call_id=_number(request, "call"))
+        waited = request.POST.get("QueueTime", "") or "0"
+        if not DIGITS.match(waited):
+            raise ValidationError("Not a number.", field="QueueTime")
     except DomainError as exc:
         return refused(exc, request)
     if service is None:
         return _twiml(twiml.empty())
+    limit = service.voice_queue_voicemail_seconds
+    if limit and int(waited) >= limit:
+        return _twiml(twiml.leave_queue())  # the Enqueue's action offers the voicemail
     return _twiml(twiml.wait(position, service))
 
 
@@ -83,11 +89,15 @@ def voice_queue_left(request: HttpRequest) -> HttpResponse:
     if refusal := checked(request):
         return refusal
     data = request.POST
-    if data.get("QueueResult") == "hangup":
-        try:
+    try:
+        if data.get("QueueResult") == "hangup":
             phone.phone_status_report(call_sid=check_sid(data, "CallSid"), status="canceled")
-        except DomainError as exc:
-            return refused(exc, request)
+        elif data.get("QueueResult") == "leave":  # waited too long: a voicemail instead
+            call = phone.phone_queue_gave_up(call_sid=check_sid(data, "CallSid"))
+            if call is not None:
+                return _twiml(twiml.voicemail_for(call))
+    except DomainError as exc:
+        return refused(exc, request)
     return _twiml(twiml.empty())
 
 

@@ -139,6 +139,21 @@ def voicemail(service: Service, from_number: str, to_number: str, *, closed: boo
     return str(response)
 
 
+def voicemail_for(call: VoiceCall) -> str:
+    """Nobody took the call (no answer, or the caller waited too long): leave a message."""
+    interaction = call.interaction
+    service = interaction.service or interaction.conversation.service
+    return voicemail(
+        service, interaction.customer_address, interaction.service_address, closed=False
+    )
+
+
+def leave_queue() -> str:
+    response = VoiceResponse()
+    response.leave()
+    return str(response)
+
+
 def goodbye(service: Service) -> str:
     response = VoiceResponse()
     with translation.override(service.voice_language):

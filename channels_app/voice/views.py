@@ -2,10 +2,18 @@
 recordings, served only to those who may see the call's conversation."""
 
 import json
+import re
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    JsonResponse,
+    StreamingHttpResponse,
+)
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
@@ -192,7 +200,58 @@ def recording_play(request: HttpRequest, pk: int) -> HttpResponse:
     conversation_get_for_agent(user=request.user, pk=recording.call.interaction.conversation_id)
     if not recording.size:
         raise Http404(gettext("This recording is still being fetched from the phone system."))
-    response = FileResponse(recording.file.open("rb"), content_type=recording.content_type)
+    size = recording.file.size  # the file, not the row: a live call's recording still grows
+    wanted = byte_range(request.headers.get("Range", ""), size)
+    if wanted is None:
+        response = FileResponse(recording.file.open("rb"), content_type=recording.content_type)
+    elif wanted == UNSATISFIABLE:
+        response = HttpResponse(status=416)
+        response["Content-Range"] = f"bytes */{size}"
+    else:
+        start, end = wanted
+        response = StreamingHttpResponse(
+            _file_part(recording.file.open("rb"), start, end - start + 1),
+            status=206,
+            content_type=recording.content_type,
+        )
+        response["Content-Range"] = f"bytes {start}-{end}/{size}"
+        response["Content-Length"] = str(end - start + 1)
+    response["Accept-Ranges"] = "bytes"  # the player can seek
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+UNSATISFIABLE = (-1, -1)
+RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+PART_CHUNK = 64 * 1024
+
+
+def byte_range(header: str, size: int) -> tuple[int, int] | None:
+    """The one byte range (first, last) an HTTP ``Range`` header asks of ``size`` bytes; None
+    for the whole file (no header, or one we do not serve in parts: several ranges, other
+    units), ``UNSATISFIABLE`` for a range outside the file."""
+    match = RANGE.match(header.strip())
+    if not match or not (match[1] or match[2]):
+        return None
+    if not match[1]:  # the last N bytes
+        length = int(match[2])
+        if length == 0:
+            return UNSATISFIABLE
+        return max(0, size - length), size - 1
+    start = int(match[1])
+    end = min(int(match[2]), size - 1) if match[2] else size - 1
+    if start >= size or end < start:
+        return UNSATISFIABLE
+    return start, end
+
+
+def _file_part(file, start: int, length: int):
+    with file:
+        file.seek(start)
+        while length > 0:
+            chunk = file.read(min(PART_CHUNK, length))
+            if not chunk:
+                return
+            length -= len(chunk)
+            yield chunk

@@ -684,3 +684,41 @@ def test_an_agents_phone_that_does_not_answer_puts_the_call_back_in_the_queue(
     method, kind, form = rest(voice)[-1]
     assert (method, kind) == ("POST", "call")
     assert ET.fromstring(form["Twiml"]).find("Enqueue") is not None  # waiting again, with music
+
+
+@pytest.mark.django_db
+def test_a_caller_who_waited_too_long_is_offered_a_voicemail(
+    voice, twilio_post, run_on_commit, agent_a, service_a
+):
+    service_a.voice_queue_voicemail_seconds = 120
+    service_a.save(update_fields=["voice_queue_voicemail_seconds"])
+    agent_a.agent_profile.state = "not_ready"
+    agent_a.agent_profile.save(update_fields=["state"])
+    call_in(twilio_post, run_on_commit)
+    call = VoiceCall.objects.get()
+    wait = "/webhooks/twilio/voice/wait/"
+    params = {"AccountSid": TWILIO_TEST_SID, "CallSid": SID, "QueuePosition": "1"}
+    early = twilio_post(wait, {**params, "QueueTime": "30"}, query={"call": call.pk})
+    assert [child.tag for child in ET.fromstring(early.content)] == ["Say", "Play"]
+    late = twilio_post(wait, {**params, "QueueTime": "121"}, query={"call": call.pk})
+    assert [child.tag for child in ET.fromstring(late.content)] == ["Leave"]
+
+    left = run_on_commit(
+        lambda: twilio_post(
+            "/webhooks/twilio/voice/queue-left/",
+            {
+                "AccountSid": TWILIO_TEST_SID,
+                "CallSid": SID,
+                "QueueResult": "leave",
+                "QueueTime": "121",
+            },
+            query={"call": call.pk},
+        )
+    )
+    root = ET.fromstring(left.content)
+    assert [child.tag for child in root] == ["Say", "Record", "Say"]
+    assert "Nobody can take your call right now" in root.find("Say").text
+    call.refresh_from_db()
+    assert (call.state, call.end_reason) == ("ended", "voicemail")
+    assert lines(call.interaction.conversation)[-1] == "Nobody answered the customer's call."
+    assert not CallCommand.objects.exists()  # the caller is not hung up: they leave a message

@@ -85,7 +85,24 @@ def test_a_recording_is_served_to_those_who_see_the_conversation_and_404_to_othe
     response = client.get(play)
     assert response.status_code == 200
     assert response["Content-Type"] == "audio/webm"
-    assert b"".join(response.streaming_content) == b"\x1aE\xdf\xa3webmmore"
+    assert response["Accept-Ranges"] == "bytes"
+    whole = b"\x1aE\xdf\xa3webmmore"
+    assert b"".join(response.streaming_content) == whole
+    # Parts, as a player seeking asks for them.
+    for header, part, content_range in (
+        ("bytes=0-3", whole[:4], "bytes 0-3/12"),
+        ("bytes=4-", whole[4:], "bytes 4-11/12"),
+        ("bytes=-4", whole[-4:], "bytes 8-11/12"),
+        ("bytes=8-100", whole[8:], "bytes 8-11/12"),
+    ):
+        ranged = client.get(play, HTTP_RANGE=header)
+        assert ranged.status_code == 206, header
+        assert ranged["Content-Range"] == content_range
+        assert b"".join(ranged.streaming_content) == part
+    beyond = client.get(play, HTTP_RANGE="bytes=12-")
+    assert beyond.status_code == 416 and beyond["Content-Range"] == "bytes */12"
+    several = client.get(play, HTTP_RANGE="bytes=0-1,4-5")  # not served in parts: the whole
+    assert several.status_code == 200
     client.force_login(supervisor)
     assert client.get(play).status_code == 200
     client.force_login(agent_b)
