@@ -461,6 +461,9 @@ def recording_fetch(*, recording_id: int) -> bool:
         return False
     audio, content_type = adapter.recording_audio(recording.source_url)
     with transaction.atomic():
+        # Locks in the usual order (conversation, call, then its recording); the pages are told
+        # through the call's own event, under those locks.
+        call = lock_call(recording.call_id)
         recording = CallRecording.objects.select_for_update().get(pk=recording_id)
         if recording.size:
             return False
@@ -470,14 +473,7 @@ def recording_fetch(*, recording_id: int) -> bool:
         recording.chunks = 1
         recording.updated_at = timezone.now()
         recording.save()
-        call = VoiceCall.objects.select_related("interaction__conversation").get(
-            pk=recording.call_id
-        )
-        realtime.publish(
-            audiences=[realtime.conversation_audience(call.interaction.conversation_id)],
-            type="voice.call",
-            payload={"conversation_id": call.interaction.conversation_id, "call_id": call.pk},
-        )
+        call_publish(call)
     return True
 
 

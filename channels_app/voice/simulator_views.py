@@ -111,7 +111,7 @@ def phone_simulator(request: HttpRequest) -> HttpResponse:
     calls = list(
         VoiceCall.objects.filter(provider=phone.PROVIDER)
         .exclude(end_reason="voicemail")
-        .select_related("interaction__conversation__contact", "interaction__agent")
+        .select_related("interaction__conversation__contact", "interaction__agent__agent_profile")
         .order_by("-ringing_at", "-id")[:RECENT_CALLS]
     )
     commands = list(

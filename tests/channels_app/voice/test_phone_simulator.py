@@ -107,3 +107,37 @@ def test_the_simulator_is_a_404_outside_demo_mode_and_for_agents(
     settings.DEMO_MODE = False
     client.force_login(administrator)
     assert client.get("/channels/phone/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_simulator_page_reads_the_same_queries_for_1_and_5_calls(
+    demo, client, administrator, agent_a, agent_a2, run_on_commit
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from channels_app.models import EntryPoint
+    from conversations.models import Interaction
+
+    client.force_login(administrator)
+    entry_point = EntryPoint.objects.get(channel=Channel.VOICE)
+
+    def place(number: str) -> None:
+        simulate(client, run_on_commit, simulate="call", from_number=number,
+                 entry_point=entry_point.pk)  # fmt: skip
+        # Each row names its agent (two different agents: no shared cached profile).
+        Interaction.objects.filter(channel=Channel.VOICE, agent__isnull=True).update(
+            agent=agent_a2 if VoiceCall.objects.count() % 2 else agent_a
+        )
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            page = client.get("/channels/phone/")
+        assert page.status_code == 200 and "Agent agent_a" in page.content.decode()
+        return len(captured)
+
+    place("+14155550171")
+    one = queries()
+    for n in range(2, 6):
+        place(f"+1415555017{n}")
+    assert queries() == one
